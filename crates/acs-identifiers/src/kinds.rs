@@ -1,0 +1,663 @@
+//! The identifier kinds. Each keeps its raw ID and parts in one buffer (see `layout`).
+
+use std::fmt;
+
+use crate::layout::{self, Span, layout, prefix};
+use crate::{CommunicationCloudEnvironment, CommunicationIdentifierKind, IdentifierError};
+
+/// Equality, hashing and ordering by raw ID (the kind is fixed by the type), and `Display` as the
+/// raw ID.
+macro_rules! by_raw_id {
+    ($type:ty) => {
+        impl PartialEq for $type {
+            fn eq(&self, other: &Self) -> bool {
+                self.raw_id() == other.raw_id()
+            }
+        }
+        impl Eq for $type {}
+        impl std::hash::Hash for $type {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.raw_id().hash(state);
+            }
+        }
+        impl PartialOrd for $type {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $type {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.raw_id().cmp(other.raw_id())
+            }
+        }
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.raw_id())
+            }
+        }
+    };
+}
+
+fn require(
+    value: &str,
+    kind: CommunicationIdentifierKind,
+    part: &'static str,
+) -> Result<(), IdentifierError> {
+    if value.is_empty() {
+        Err(IdentifierError::EmptyPart { kind, part })
+    } else {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// An Azure Communication Services user. Its raw ID is the id itself (`8:acs:...`).
+#[derive(Clone)]
+pub struct CommunicationUserIdentifier {
+    id: String,
+}
+
+impl CommunicationUserIdentifier {
+    /// A user with the given id, e.g. `8:acs:{resource}_{user}`.
+    ///
+    /// # Errors
+    /// [`IdentifierError::EmptyPart`] if `id` is empty.
+    pub fn new(id: impl Into<String>) -> Result<Self, IdentifierError> {
+        let id = id.into();
+        require(&id, CommunicationIdentifierKind::CommunicationUser, "id")?;
+        Ok(Self { id })
+    }
+
+    pub(crate) fn from_parsed(id: String) -> Self {
+        Self { id }
+    }
+
+    /// The user's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The raw ID, which for this kind is the id.
+    pub fn raw_id(&self) -> &str {
+        &self.id
+    }
+
+    pub(crate) fn into_raw_id(self) -> String {
+        self.id
+    }
+}
+
+impl fmt::Debug for CommunicationUserIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommunicationUserIdentifier")
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+by_raw_id!(CommunicationUserIdentifier);
+
+// ---------------------------------------------------------------------------------------------
+
+/// Any identifier this version cannot classify. Its raw ID is the id itself.
+#[derive(Clone)]
+pub struct UnknownIdentifier {
+    id: String,
+}
+
+impl UnknownIdentifier {
+    /// An identifier of unknown kind with the given raw ID.
+    ///
+    /// # Errors
+    /// [`IdentifierError::EmptyPart`] if `id` is empty. (Parsing the raw ID `""` still gives an
+    /// unknown identifier; only this constructor is strict.)
+    pub fn new(id: impl Into<String>) -> Result<Self, IdentifierError> {
+        let id = id.into();
+        require(&id, CommunicationIdentifierKind::Unknown, "id")?;
+        Ok(Self { id })
+    }
+
+    pub(crate) fn from_parsed(id: String) -> Self {
+        Self { id }
+    }
+
+    /// The id, which is the raw ID.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The raw ID.
+    pub fn raw_id(&self) -> &str {
+        &self.id
+    }
+
+    pub(crate) fn into_raw_id(self) -> String {
+        self.id
+    }
+}
+
+impl fmt::Debug for UnknownIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnknownIdentifier")
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+by_raw_id!(UnknownIdentifier);
+
+// ---------------------------------------------------------------------------------------------
+
+/// A phone number. Its raw ID is `4:` followed by the number as given (`+` kept).
+///
+/// [`is_anonymous`](Self::is_anonymous) and [`asserted_id`](Self::asserted_id) are derived from
+/// the raw ID, so two equal identifiers always agree on them.
+#[derive(Clone)]
+pub struct PhoneNumberIdentifier {
+    text: String,
+    raw_len: usize,
+    number: Span,
+}
+
+impl PhoneNumberIdentifier {
+    /// A phone number, usually in E.164 form (`+14255550123`).
+    ///
+    /// # Errors
+    /// [`IdentifierError::EmptyPart`] if `phone_number` is empty.
+    pub fn new(phone_number: impl AsRef<str>) -> Result<Self, IdentifierError> {
+        let phone_number = phone_number.as_ref();
+        require(
+            phone_number,
+            CommunicationIdentifierKind::PhoneNumber,
+            "value",
+        )?;
+        Ok(Self::assemble(phone_number, None))
+    }
+
+    pub(crate) fn assemble(phone_number: &str, raw_id: Option<&str>) -> Self {
+        let layout = layout(raw_id, prefix::PHONE, [phone_number], "");
+        let [number] = layout.parts;
+        Self {
+            text: layout.text,
+            raw_len: layout.raw_len,
+            number,
+        }
+    }
+
+    /// `raw` must start with `4:`.
+    pub(crate) fn from_parsed(raw: String) -> Self {
+        let number = Span::new(prefix::PHONE.len(), raw.len());
+        Self {
+            raw_len: raw.len(),
+            text: raw,
+            number,
+        }
+    }
+
+    /// Uses `raw_id` as the raw ID instead of `4:` + number. An empty `raw_id` is ignored.
+    #[must_use]
+    pub fn with_raw_id(self, raw_id: impl AsRef<str>) -> Self {
+        Self::assemble(self.phone_number(), Some(raw_id.as_ref()))
+    }
+
+    /// The phone number as given (for a parsed raw ID: everything after `4:`).
+    pub fn phone_number(&self) -> &str {
+        self.number.of(&self.text)
+    }
+
+    /// The raw ID.
+    pub fn raw_id(&self) -> &str {
+        &self.text[..self.raw_len]
+    }
+
+    /// The value the derived properties are read from: the raw ID after `4:`, or the number when
+    /// an explicit raw ID has another form.
+    fn value(&self) -> &str {
+        self.raw_id()
+            .strip_prefix(prefix::PHONE)
+            .unwrap_or_else(|| self.phone_number())
+    }
+
+    /// Whether this is the anonymous caller (`4:anonymous`).
+    pub fn is_anonymous(&self) -> bool {
+        self.value() == "anonymous"
+    }
+
+    /// The asserted id: the text after the last `_` of the value, if there is any.
+    /// `4:+14255550123_abc` has `abc`; `4:+14255550123_` has none.
+    pub fn asserted_id(&self) -> Option<&str> {
+        let value = self.value();
+        let start = value.rfind('_')? + 1;
+        Some(&value[start..]).filter(|asserted| !asserted.is_empty())
+    }
+
+    pub(crate) fn into_raw_id(mut self) -> String {
+        self.text.truncate(self.raw_len);
+        self.text
+    }
+}
+
+impl fmt::Debug for PhoneNumberIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PhoneNumberIdentifier")
+            .field("phone_number", &self.phone_number())
+            .field("raw_id", &self.raw_id())
+            .field("is_anonymous", &self.is_anonymous())
+            .field("asserted_id", &self.asserted_id())
+            .finish()
+    }
+}
+
+by_raw_id!(PhoneNumberIdentifier);
+
+// ---------------------------------------------------------------------------------------------
+
+/// A Microsoft Teams user: `8:orgid:`/`8:dod:`/`8:gcch:` + user id, or `8:teamsvisitor:` + user
+/// id for an anonymous (visitor) user.
+#[derive(Clone)]
+pub struct MicrosoftTeamsUserIdentifier {
+    text: String,
+    raw_len: usize,
+    user_id: Span,
+    anonymous: bool,
+    explicit: bool,
+    cloud: CommunicationCloudEnvironment,
+}
+
+impl MicrosoftTeamsUserIdentifier {
+    /// A Teams user (its Entra object id) in the public cloud, not anonymous.
+    ///
+    /// # Errors
+    /// [`IdentifierError::EmptyPart`] if `user_id` is empty.
+    pub fn new(user_id: impl AsRef<str>) -> Result<Self, IdentifierError> {
+        let user_id = user_id.as_ref();
+        require(
+            user_id,
+            CommunicationIdentifierKind::MicrosoftTeamsUser,
+            "userId",
+        )?;
+        Ok(Self::assemble(
+            user_id,
+            false,
+            CommunicationCloudEnvironment::Public,
+            None,
+        ))
+    }
+
+    pub(crate) fn assemble(
+        user_id: &str,
+        anonymous: bool,
+        cloud: CommunicationCloudEnvironment,
+        raw_id: Option<&str>,
+    ) -> Self {
+        let layout = layout(
+            raw_id,
+            layout::teams_user_prefix(anonymous, &cloud),
+            [user_id],
+            "",
+        );
+        let [user_id] = layout.parts;
+        Self {
+            text: layout.text,
+            raw_len: layout.raw_len,
+            user_id,
+            anonymous,
+            explicit: layout.explicit,
+            cloud,
+        }
+    }
+
+    /// `raw` must be `prefix` + user id, where `prefix` matches `anonymous` and `cloud`.
+    pub(crate) fn from_parsed(
+        raw: String,
+        prefix_len: usize,
+        anonymous: bool,
+        cloud: CommunicationCloudEnvironment,
+    ) -> Self {
+        Self {
+            user_id: Span::new(prefix_len, raw.len()),
+            raw_len: raw.len(),
+            text: raw,
+            anonymous,
+            explicit: false,
+            cloud,
+        }
+    }
+
+    fn explicit_raw_id(&self) -> Option<&str> {
+        self.explicit.then(|| self.raw_id())
+    }
+
+    /// Marks the user as anonymous (a Teams visitor), which changes the computed raw ID to
+    /// `8:teamsvisitor:` + user id.
+    #[must_use]
+    pub fn with_anonymous(self, anonymous: bool) -> Self {
+        Self::assemble(
+            self.user_id(),
+            anonymous,
+            self.cloud.clone(),
+            self.explicit_raw_id(),
+        )
+    }
+
+    /// Sets the cloud, which picks the computed raw ID's prefix.
+    #[must_use]
+    pub fn with_cloud(self, cloud: CommunicationCloudEnvironment) -> Self {
+        Self::assemble(
+            self.user_id(),
+            self.anonymous,
+            cloud,
+            self.explicit_raw_id(),
+        )
+    }
+
+    /// Uses `raw_id` as the raw ID instead of the computed one. An empty `raw_id` is ignored.
+    #[must_use]
+    pub fn with_raw_id(self, raw_id: impl AsRef<str>) -> Self {
+        Self::assemble(
+            self.user_id(),
+            self.anonymous,
+            self.cloud.clone(),
+            Some(raw_id.as_ref()),
+        )
+    }
+
+    /// The Teams user id.
+    pub fn user_id(&self) -> &str {
+        self.user_id.of(&self.text)
+    }
+
+    /// Whether the user is an anonymous Teams visitor.
+    pub fn is_anonymous(&self) -> bool {
+        self.anonymous
+    }
+
+    /// The cloud the user belongs to.
+    pub fn cloud(&self) -> &CommunicationCloudEnvironment {
+        &self.cloud
+    }
+
+    /// The raw ID.
+    pub fn raw_id(&self) -> &str {
+        &self.text[..self.raw_len]
+    }
+
+    pub(crate) fn into_raw_id(mut self) -> String {
+        self.text.truncate(self.raw_len);
+        self.text
+    }
+}
+
+impl fmt::Debug for MicrosoftTeamsUserIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MicrosoftTeamsUserIdentifier")
+            .field("user_id", &self.user_id())
+            .field("is_anonymous", &self.anonymous)
+            .field("cloud", &self.cloud)
+            .field("raw_id", &self.raw_id())
+            .finish()
+    }
+}
+
+by_raw_id!(MicrosoftTeamsUserIdentifier);
+
+// ---------------------------------------------------------------------------------------------
+
+/// A Microsoft Teams application (bot): `28:orgid:`/`28:dod:`/`28:gcch:` + app id.
+#[derive(Clone)]
+pub struct MicrosoftTeamsAppIdentifier {
+    text: String,
+    raw_len: usize,
+    app_id: Span,
+    explicit: bool,
+    cloud: CommunicationCloudEnvironment,
+}
+
+impl MicrosoftTeamsAppIdentifier {
+    /// A Teams app in the public cloud.
+    ///
+    /// # Errors
+    /// [`IdentifierError::EmptyPart`] if `app_id` is empty.
+    pub fn new(app_id: impl AsRef<str>) -> Result<Self, IdentifierError> {
+        let app_id = app_id.as_ref();
+        require(
+            app_id,
+            CommunicationIdentifierKind::MicrosoftTeamsApp,
+            "appId",
+        )?;
+        Ok(Self::assemble(
+            app_id,
+            CommunicationCloudEnvironment::Public,
+            None,
+        ))
+    }
+
+    pub(crate) fn assemble(
+        app_id: &str,
+        cloud: CommunicationCloudEnvironment,
+        raw_id: Option<&str>,
+    ) -> Self {
+        let layout = layout(raw_id, layout::teams_app_prefix(&cloud), [app_id], "");
+        let [app_id] = layout.parts;
+        Self {
+            text: layout.text,
+            raw_len: layout.raw_len,
+            app_id,
+            explicit: layout.explicit,
+            cloud,
+        }
+    }
+
+    /// `raw` must be the prefix of `cloud` + app id.
+    pub(crate) fn from_parsed(
+        raw: String,
+        prefix_len: usize,
+        cloud: CommunicationCloudEnvironment,
+    ) -> Self {
+        Self {
+            app_id: Span::new(prefix_len, raw.len()),
+            raw_len: raw.len(),
+            text: raw,
+            explicit: false,
+            cloud,
+        }
+    }
+
+    /// Sets the cloud, which picks the computed raw ID's prefix.
+    #[must_use]
+    pub fn with_cloud(self, cloud: CommunicationCloudEnvironment) -> Self {
+        Self::assemble(self.app_id(), cloud, self.explicit.then(|| self.raw_id()))
+    }
+
+    /// Uses `raw_id` as the raw ID instead of the computed one. An empty `raw_id` is ignored.
+    #[must_use]
+    pub fn with_raw_id(self, raw_id: impl AsRef<str>) -> Self {
+        Self::assemble(self.app_id(), self.cloud.clone(), Some(raw_id.as_ref()))
+    }
+
+    /// The Teams app id.
+    pub fn app_id(&self) -> &str {
+        self.app_id.of(&self.text)
+    }
+
+    /// The cloud the app belongs to.
+    pub fn cloud(&self) -> &CommunicationCloudEnvironment {
+        &self.cloud
+    }
+
+    /// The raw ID.
+    pub fn raw_id(&self) -> &str {
+        &self.text[..self.raw_len]
+    }
+
+    pub(crate) fn into_raw_id(mut self) -> String {
+        self.text.truncate(self.raw_len);
+        self.text
+    }
+}
+
+impl fmt::Debug for MicrosoftTeamsAppIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MicrosoftTeamsAppIdentifier")
+            .field("app_id", &self.app_id())
+            .field("cloud", &self.cloud)
+            .field("raw_id", &self.raw_id())
+            .finish()
+    }
+}
+
+by_raw_id!(MicrosoftTeamsAppIdentifier);
+
+// ---------------------------------------------------------------------------------------------
+
+/// A Teams user acting through an ACS resource ("Teams Phone extensibility"):
+/// `8:acs:`/`8:dod-acs:`/`8:gcch-acs:` + `{resource id}_{tenant id}_{user id}`.
+#[derive(Clone)]
+pub struct TeamsExtensionUserIdentifier {
+    text: String,
+    raw_len: usize,
+    /// Resource id, tenant id, user id: the order they appear in the raw ID.
+    parts: [Span; 3],
+    explicit: bool,
+    cloud: CommunicationCloudEnvironment,
+}
+
+impl TeamsExtensionUserIdentifier {
+    /// A Teams extension user in the public cloud.
+    ///
+    /// # Errors
+    /// [`IdentifierError::EmptyPart`] if any of the three ids is empty.
+    pub fn new(
+        user_id: impl AsRef<str>,
+        tenant_id: impl AsRef<str>,
+        resource_id: impl AsRef<str>,
+    ) -> Result<Self, IdentifierError> {
+        let (user_id, tenant_id, resource_id) =
+            (user_id.as_ref(), tenant_id.as_ref(), resource_id.as_ref());
+        let kind = CommunicationIdentifierKind::TeamsExtensionUser;
+        require(user_id, kind, "userId")?;
+        require(tenant_id, kind, "tenantId")?;
+        require(resource_id, kind, "resourceId")?;
+        Ok(Self::assemble(
+            user_id,
+            tenant_id,
+            resource_id,
+            CommunicationCloudEnvironment::Public,
+            None,
+        ))
+    }
+
+    pub(crate) fn assemble(
+        user_id: &str,
+        tenant_id: &str,
+        resource_id: &str,
+        cloud: CommunicationCloudEnvironment,
+        raw_id: Option<&str>,
+    ) -> Self {
+        let layout = layout(
+            raw_id,
+            layout::teams_extension_prefix(&cloud),
+            [resource_id, tenant_id, user_id],
+            "_",
+        );
+        Self {
+            text: layout.text,
+            raw_len: layout.raw_len,
+            parts: layout.parts,
+            explicit: layout.explicit,
+            cloud,
+        }
+    }
+
+    /// `raw` must be the prefix of `cloud` + `{resource}_{tenant}_{user}`, with `first` and
+    /// `second` the byte offsets of the two `_`.
+    pub(crate) fn from_parsed(
+        raw: String,
+        prefix_len: usize,
+        first: usize,
+        second: usize,
+        cloud: CommunicationCloudEnvironment,
+    ) -> Self {
+        Self {
+            parts: [
+                Span::new(prefix_len, first),
+                Span::new(first + 1, second),
+                Span::new(second + 1, raw.len()),
+            ],
+            raw_len: raw.len(),
+            text: raw,
+            explicit: false,
+            cloud,
+        }
+    }
+
+    /// Sets the cloud, which picks the computed raw ID's prefix.
+    #[must_use]
+    pub fn with_cloud(self, cloud: CommunicationCloudEnvironment) -> Self {
+        let raw_id = self.explicit.then(|| self.raw_id());
+        Self::assemble(
+            self.user_id(),
+            self.tenant_id(),
+            self.resource_id(),
+            cloud,
+            raw_id,
+        )
+    }
+
+    /// Uses `raw_id` as the raw ID instead of the computed one. An empty `raw_id` is ignored.
+    #[must_use]
+    pub fn with_raw_id(self, raw_id: impl AsRef<str>) -> Self {
+        Self::assemble(
+            self.user_id(),
+            self.tenant_id(),
+            self.resource_id(),
+            self.cloud.clone(),
+            Some(raw_id.as_ref()),
+        )
+    }
+
+    /// The Teams user id.
+    pub fn user_id(&self) -> &str {
+        self.parts[2].of(&self.text)
+    }
+
+    /// The user's Entra tenant id.
+    pub fn tenant_id(&self) -> &str {
+        self.parts[1].of(&self.text)
+    }
+
+    /// The ACS resource id.
+    pub fn resource_id(&self) -> &str {
+        self.parts[0].of(&self.text)
+    }
+
+    /// The cloud the user belongs to.
+    pub fn cloud(&self) -> &CommunicationCloudEnvironment {
+        &self.cloud
+    }
+
+    /// The raw ID.
+    pub fn raw_id(&self) -> &str {
+        &self.text[..self.raw_len]
+    }
+
+    pub(crate) fn into_raw_id(mut self) -> String {
+        self.text.truncate(self.raw_len);
+        self.text
+    }
+}
+
+impl fmt::Debug for TeamsExtensionUserIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TeamsExtensionUserIdentifier")
+            .field("user_id", &self.user_id())
+            .field("tenant_id", &self.tenant_id())
+            .field("resource_id", &self.resource_id())
+            .field("cloud", &self.cloud)
+            .field("raw_id", &self.raw_id())
+            .finish()
+    }
+}
+
+by_raw_id!(TeamsExtensionUserIdentifier);
