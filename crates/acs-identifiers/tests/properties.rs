@@ -1,0 +1,176 @@
+//! Property tests: parsing is total and round-trips; the model conversion never panics and is
+//! stable.
+
+use acs_identifiers::{CommunicationIdentifier as Id, CommunicationIdentifierKind as Kind};
+use proptest::prelude::*;
+
+const PREFIXES: &[&str] = &[
+    "4:",
+    "8:acs:",
+    "8:spool:",
+    "8:dod-acs:",
+    "8:gcch-acs:",
+    "8:orgid:",
+    "8:dod:",
+    "8:gcch:",
+    "8:teamsvisitor:",
+    "28:orgid:",
+    "28:dod:",
+    "28:gcch:",
+    "28:",
+    "8:",
+    "48:",
+    "",
+];
+
+/// Known prefixes followed by segments that mix `:` and `_` in.
+fn prefixed_raw_id() -> impl Strategy<Value = String> {
+    (
+        proptest::sample::select(PREFIXES),
+        proptest::collection::vec("[a-z0-9é+-]{0,6}", 0..5),
+        proptest::collection::vec(prop_oneof![Just(':'), Just('_')], 0..5),
+    )
+        .prop_map(|(prefix, segments, separators)| {
+            let mut raw = prefix.to_owned();
+            for (index, segment) in segments.iter().enumerate() {
+                if index > 0 {
+                    raw.push(separators.get(index).copied().unwrap_or('_'));
+                }
+                raw.push_str(segment);
+            }
+            raw
+        })
+}
+
+fn check_round_trip(raw: &str) {
+    let id = Id::from_raw_id(raw);
+    assert_eq!(id.raw_id(), raw);
+    assert_eq!(id.to_string(), raw);
+    assert_eq!(Id::from(raw.to_owned()), id);
+    // Parsing the formatted form gives an equal identifier of the same kind.
+    assert_eq!(Id::from_raw_id(id.raw_id()), id);
+    // Parts are consistent with the raw ID.
+    match &id {
+        Id::PhoneNumber(phone) => assert_eq!(format!("4:{}", phone.phone_number()), raw),
+        Id::MicrosoftTeamsUser(user) => assert!(raw.ends_with(user.user_id())),
+        Id::MicrosoftTeamsApp(app) => assert!(raw.ends_with(app.app_id())),
+        Id::TeamsExtensionUser(user) => assert!(raw.ends_with(&format!(
+            "{}_{}_{}",
+            user.resource_id(),
+            user.tenant_id(),
+            user.user_id()
+        ))),
+        _ => {}
+    }
+    if id.kind() == Kind::TeamsExtensionUser {
+        assert_eq!(raw.matches('_').count(), 2);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn arbitrary_strings_round_trip(raw in any::<String>()) {
+        check_round_trip(&raw);
+    }
+
+    #[test]
+    fn prefixed_strings_round_trip(raw in prefixed_raw_id()) {
+        check_round_trip(&raw);
+    }
+}
+
+#[cfg(feature = "serde")]
+mod model {
+    use super::*;
+    use acs_identifiers::CommunicationIdentifierModel as Model;
+    use serde_json::{Map, Value};
+
+    const KEYS: &[&str] = &[
+        "kind",
+        "rawId",
+        "communicationUser",
+        "phoneNumber",
+        "microsoftTeamsUser",
+        "microsoftTeamsApp",
+        "teamsExtensionUser",
+        "id",
+        "value",
+        "isAnonymous",
+        "assertedId",
+        "userId",
+        "appId",
+        "tenantId",
+        "resourceId",
+        "cloud",
+        "extra",
+    ];
+    const WORDS: &[&str] = &[
+        "communicationUser",
+        "phoneNumber",
+        "microsoftTeamsUser",
+        "microsoftTeamsApp",
+        "teamsExtensionUser",
+        "unknown",
+        "public",
+        "dod",
+        "gcch",
+        "8:acs:r_t_u",
+        "4:+1",
+        "",
+    ];
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(Value::from),
+            proptest::sample::select(WORDS).prop_map(Value::from),
+            "[a-z:_]{0,8}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                proptest::collection::vec((proptest::sample::select(KEYS), inner), 0..6).prop_map(
+                    |entries| Value::Object(
+                        entries
+                            .into_iter()
+                            .map(|(key, value)| (key.to_owned(), value))
+                            .collect::<Map<_, _>>()
+                    )
+                ),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn arbitrary_json_never_panics(value in json()) {
+            let _ = serde_json::from_value::<Id>(value.clone());
+            if let Ok(model) = serde_json::from_value::<Model>(value) {
+                if let Ok(id) = Id::try_from(model) {
+                    // Whatever was accepted is stable from here on.
+                    let model = Model::from(&id);
+                    let again = Id::try_from(model.clone()).unwrap();
+                    prop_assert_eq!(&again, &id);
+                    prop_assert_eq!(Model::from(&again), model);
+                }
+            }
+        }
+
+        #[test]
+        fn model_identifier_model_is_stable(raw in prefixed_raw_id()) {
+            let id = Id::from_raw_id(&raw);
+            let model = Model::from(&id);
+            let back = Id::try_from(model.clone()).unwrap();
+            prop_assert_eq!(&back, &id);
+            prop_assert_eq!(back.kind(), id.kind());
+            prop_assert_eq!(Model::from(&back), model);
+            let text = serde_json::to_string(&id).unwrap();
+            prop_assert_eq!(serde_json::from_str::<Id>(&text).unwrap(), id);
+        }
+    }
+}
