@@ -150,14 +150,14 @@ mod model {
         #[test]
         fn arbitrary_json_never_panics(value in json()) {
             let _ = serde_json::from_value::<Id>(value.clone());
-            if let Ok(model) = serde_json::from_value::<Model>(value) {
-                if let Ok(id) = Id::try_from(model) {
-                    // Whatever was accepted is stable from here on.
-                    let model = Model::from(&id);
-                    let again = Id::try_from(model.clone()).unwrap();
-                    prop_assert_eq!(&again, &id);
-                    prop_assert_eq!(Model::from(&again), model);
-                }
+            if let Ok(model) = serde_json::from_value::<Model>(value)
+                && let Ok(id) = Id::try_from(model)
+            {
+                // Whatever was accepted is stable from here on.
+                let model = Model::from(&id);
+                let again = Id::try_from(model.clone()).unwrap();
+                prop_assert_eq!(&again, &id);
+                prop_assert_eq!(Model::from(&again), model);
             }
         }
 
