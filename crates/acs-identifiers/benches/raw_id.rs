@@ -3,7 +3,7 @@
 //! Targets: at least 49 M parsed/s and 200 M formatted/s (10x and 20x the official JS SDK's
 //! 4.9 M/s and 20 M/s).
 
-use acs_identifiers::CommunicationIdentifier;
+use acs_identifiers::{CommunicationIdentifier, CommunicationIdentifierKind};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 
@@ -101,6 +101,28 @@ fn format_to_string(bencher: Bencher<'_, '_>) {
     bencher.counter(ItemsCount::new(ids.len())).bench(|| {
         for id in black_box(&ids) {
             black_box(id.to_string());
+        }
+    });
+}
+
+/// Classifying without taking ownership: `CommunicationIdentifierKind::of_raw_id`.
+#[divan::bench]
+fn classify_borrowed(bencher: Bencher<'_, '_>) {
+    let ids = mix();
+    bencher.counter(ItemsCount::new(ids.len())).bench(|| {
+        for id in &ids {
+            black_box(CommunicationIdentifierKind::of_raw_id(black_box(id)));
+        }
+    });
+}
+
+/// Baseline: only the copy (allocate, copy, free) that `from_raw_id` must make.
+#[divan::bench]
+fn baseline_copy(bencher: Bencher<'_, '_>) {
+    let ids = mix();
+    bencher.counter(ItemsCount::new(ids.len())).bench(|| {
+        for id in &ids {
+            black_box(black_box(id.as_str()).to_owned());
         }
     });
 }

@@ -22,6 +22,13 @@ pub enum CommunicationIdentifierKind {
 }
 
 impl CommunicationIdentifierKind {
+    /// The kind `raw_id` parses to, without allocating: the same answer as
+    /// `CommunicationIdentifier::from_raw_id(raw_id).kind()`, for routing before (or instead of)
+    /// taking ownership.
+    pub fn of_raw_id(raw_id: &str) -> Self {
+        crate::parse::kind_of(raw_id)
+    }
+
     /// The wire name of the kind, e.g. `microsoftTeamsUser`.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -394,3 +394,21 @@ fn identifiers_are_send_and_sync() {
     check::<Id>();
     check::<IdentifierError>();
 }
+
+#[test]
+fn kind_of_raw_id_matches_parsing() {
+    for raw in [
+        "",
+        "4:1",
+        "8:acs:a",
+        "8:acs:a_b_c",
+        "8:spool:x",
+        "8:orgid:x",
+        "8:teamsvisitor:x",
+        "28:dod:x",
+        "28:x",
+        "8:orgid:a:b",
+    ] {
+        assert_eq!(Kind::of_raw_id(raw), Id::from_raw_id(raw).kind(), "{raw:?}");
+    }
+}
