@@ -28,7 +28,7 @@ fn post_1k() -> http::Request<Vec<u8>> {
 
 /// The full job on a fresh request each time: hash the body, format the date, HMAC, build and
 /// insert the three headers.
-#[divan::bench]
+#[divan::bench(sample_count = 500, sample_size = 50)]
 fn sign_post_1k_http_request(bencher: Bencher<'_, '_>) {
     let signer = signer();
     let request = post_1k();
@@ -39,7 +39,7 @@ fn sign_post_1k_http_request(bencher: Bencher<'_, '_>) {
 }
 
 /// Same with the system clock read on every call, as `sign` does.
-#[divan::bench]
+#[divan::bench(sample_count = 500, sample_size = 50)]
 fn sign_post_1k_http_request_system_clock(bencher: Bencher<'_, '_>) {
     let signer = signer();
     let request = post_1k();
@@ -50,7 +50,7 @@ fn sign_post_1k_http_request_system_clock(bencher: Bencher<'_, '_>) {
 }
 
 /// The core on plain parts, without a request to update.
-#[divan::bench]
+#[divan::bench(sample_count = 500, sample_size = 50)]
 fn sign_parts_post_1k(bencher: Bencher<'_, '_>) {
     let signer = signer();
     let body = vec![b'x'; 1024];
@@ -66,7 +66,7 @@ fn sign_parts_post_1k(bencher: Bencher<'_, '_>) {
 }
 
 /// The emulator's side: verifying a signed POST with a 1 KiB body.
-#[divan::bench]
+#[divan::bench(sample_count = 500, sample_size = 50)]
 fn verify_post_1k(bencher: Bencher<'_, '_>) {
     let signer = signer();
     let verifier = HmacVerifier::from(signer.clone());

@@ -86,7 +86,7 @@ impl HmacSigner {
     /// `x-ms-content-sha256` and `Authorization`, replacing any earlier values.
     ///
     /// `request` is an [`http::Request`] whose body is bytes (`Vec<u8>`, `String`, `Bytes`,
-    /// `&[u8]`, ...) or, with the `reqwest` feature, a [`reqwest::Request`](https://docs.rs/reqwest/0.12/reqwest/struct.Request.html).
+    /// `&[u8]`, ...) or, with the `reqwest` feature, a `reqwest::Request`.
     ///
     /// # Errors
     /// [`AuthError::MissingHost`] when the request names no host; [`AuthError::BodyNotBuffered`]
