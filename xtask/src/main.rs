@@ -1,7 +1,16 @@
 //! Development tasks for this workspace, run as `cargo xtask <task>`.
 //!
-//! `cargo xtask ci` is what `.ci/run` calls: formatting, lints, tests and docs, in that order,
-//! stopping at the first step that fails and naming it.
+//! - `cargo xtask ci`: what `.ci/run` calls: formatting, lints, tests and docs, in that order,
+//!   stopping at the first step that fails and naming it.
+//! - `cargo xtask bench`: every crate's benchmarks, written to `docs/benchmarks.md`.
+//! - `cargo xtask release <patch|minor|major|VERSION> [--execute] [--publish]`: see `release.rs`.
+
+mod bench;
+mod changelog;
+mod manifest;
+mod release;
+mod version;
+mod workspace;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -10,8 +19,13 @@ use std::time::Instant;
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
+    let root = workspace_root();
     let result = match args.first().map(String::as_str) {
-        Some("ci") => ci(),
+        Some("ci") => ci(&root),
+        Some("bench") => bench::run(&root),
+        Some("release") => {
+            release::ReleaseArgs::parse(&args[1..]).and_then(|args| release::run(&root, &args))
+        }
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -31,7 +45,13 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          tasks:\n  \
-         ci    fmt check, clippy (-D warnings), tests, docs (-D warnings)"
+         ci                 fmt check, clippy (-D warnings), tests, docs (-D warnings)\n  \
+         bench              run every crate's benchmarks, write docs/benchmarks.md\n  \
+         release <LEVEL>    plan a release: LEVEL is patch, minor, major or a version\n      \
+         --execute      edit versions and changelogs, commit, tag\n      \
+         --publish      with --execute: publish to crates.io (token from CARGO_REGISTRY_TOKEN or asked)\n      \
+         --skip-ci      do not run `cargo xtask ci` first\n      \
+         --allow-dirty  dry run on a tree with uncommitted changes"
     );
 }
 
@@ -73,16 +93,19 @@ const CI_STEPS: &[Step] = &[
     },
 ];
 
-fn ci() -> Result<(), String> {
-    let root = workspace_root();
+fn ci(root: &Path) -> Result<(), String> {
     let started = Instant::now();
     for step in CI_STEPS {
-        println!("xtask ci: step `{}`: cargo {}", step.name, step.args.join(" "));
+        println!(
+            "xtask ci: step `{}`: cargo {}",
+            step.name,
+            step.args.join(" ")
+        );
         let step_started = Instant::now();
         let status = Command::new(cargo())
             .args(step.args)
             .envs(step.env.iter().copied())
-            .current_dir(&root)
+            .current_dir(root)
             .status()
             .map_err(|error| format!("step `{}` could not start cargo: {error}", step.name))?;
         if !status.success() {
