@@ -7,3 +7,22 @@ pub mod token {
     #[doc(inline)]
     pub use acs_token::*;
 }
+
+/// Communication identifiers and raw IDs: [`identifiers::CommunicationIdentifier`] and its kinds.
+///
+/// This is the [`acs_identifiers`] crate (feature `identifiers`, on by default).
+#[cfg(feature = "identifiers")]
+pub mod identifiers {
+    #[doc(inline)]
+    pub use acs_identifiers::*;
+}
+
+/// Connection strings and HMAC-SHA256 request signing: [`auth::ConnectionString`],
+/// [`auth::HmacSigner`].
+///
+/// This is the [`acs_auth`] crate (feature `auth`).
+#[cfg(feature = "auth")]
+pub mod auth {
+    #[doc(inline)]
+    pub use acs_auth::*;
+}
