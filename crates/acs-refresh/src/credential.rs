@@ -1,0 +1,431 @@
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use acs_token::{AccessToken, TokenError};
+use arc_swap::ArcSwap;
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+use crate::clock::Clock;
+use crate::driver;
+use crate::error::CredentialError;
+use crate::options::CommunicationTokenRefreshOptions;
+use crate::refresher::TokenRefresher;
+use crate::snapshot::Snapshot;
+
+/// A credential that hands out ACS user access tokens: a fixed token, or one kept fresh by a
+/// refresher you provide.
+///
+/// Cloning is cheap and clones share everything: the cached token, the single refresh in
+/// flight, the background task. It is `Send + Sync` and works on any Tokio runtime flavour.
+///
+/// - [`get_token`](Self::get_token) on a valid cached token takes no lock, does not allocate
+///   and reads the clock once.
+/// - At most one refresher call is in flight, whoever asked for it; callers that still have an
+///   unexpired token never wait for it, and a caller that drops its `get_token` future cancels
+///   nothing.
+/// - A failed refresh is retried with capped exponential backoff (1 s doubling to 5 min, with
+///   jitter); meanwhile the current token is served while it has not expired, and callers
+///   that need a new one get the last error at once.
+/// - [`close`](Self::close) makes `get_token` fail with [`CredentialError::Closed`] and stops
+///   the background task; dropping the last clone stops it too.
+///
+/// # Runtime
+/// Refreshing needs a Tokio runtime with its time driver (any flavour). A credential can be
+/// built outside one: its background task starts on the first `get_token` that needs it, on
+/// the runtime of that call (or at construction, for a proactive credential built inside a
+/// runtime). If that runtime shuts down, the next call that needs a refresh starts a new task
+/// on its own runtime. Called outside any runtime, `get_token` still returns a valid cached
+/// token, and fails with [`CredentialError::NoRuntime`] when a refresh would be needed.
+///
+/// # Time
+/// Token expiry is wall-clock time, so deadlines are wall-clock instants computed once per
+/// token and compared against the system clock on each call: a suspended machine or a clock
+/// that jumps forward makes the credential refresh on the next call, never serve a token it
+/// believes expired. Timers (proactive refresh) are monotonic and re-check the wall clock at
+/// least every five minutes.
+#[derive(Clone)]
+pub struct CommunicationTokenCredential {
+    inner: Arc<Inner>,
+}
+
+/// The state shared by all clones. The background task holds only a `Weak` to it.
+pub(crate) struct Inner {
+    /// The published token; the hot path's only shared read.
+    pub(crate) current: ArcSwap<Snapshot>,
+    pub(crate) clock: Clock,
+    pub(crate) state: Mutex<State>,
+    /// `None` for a fixed token.
+    pub(crate) engine: Option<Engine>,
+}
+
+/// Refresh machinery of a refreshing credential.
+pub(crate) struct Engine {
+    pub(crate) refresher: Arc<dyn TokenRefresher>,
+    pub(crate) proactive: bool,
+    pub(crate) timeout: Duration,
+    pub(crate) fallback_lifetime: Option<Duration>,
+    /// Shared with the background task, which holds no strong reference to [`Inner`].
+    pub(crate) signals: Arc<Signals>,
+    /// The outcome of the latest refresh attempt, for callers waiting on it. A watch cannot be
+    /// missed: a waiter that subscribes after the result was sent still sees it.
+    pub(crate) outcomes: watch::Sender<Outcome>,
+}
+
+/// How callers and the owner of the credential reach the background task.
+#[derive(Debug)]
+pub(crate) struct Signals {
+    /// A caller requested a refresh (`notify_one` keeps a permit, so no wake-up is lost).
+    pub(crate) wake: Notify,
+    /// Set when the credential is closed or its last clone is dropped.
+    pub(crate) stop: watch::Sender<bool>,
+}
+
+/// Bookkeeping of the refresh engine. Guarded by a `std` mutex that is never held across an
+/// `.await` nor while the refresher runs.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) closed: bool,
+    pub(crate) driver_running: bool,
+    /// Dropped by the background task when it ends (observable in tests).
+    pub(crate) driver_alive: Weak<()>,
+    /// A refresh was requested or is running.
+    pub(crate) pending: bool,
+    /// A caller requested a refresh that the background task has not started yet.
+    pub(crate) demand: bool,
+    /// Counts published outcomes; waiters wait for a larger value.
+    pub(crate) epoch: u64,
+    pub(crate) consecutive_failures: u32,
+    /// After a failure: no new attempt before this instant, and the error to give callers
+    /// that need a new token until then.
+    pub(crate) last_failure: Option<(Instant, CredentialError)>,
+}
+
+impl State {
+    fn backing_off(&self) -> Option<&CredentialError> {
+        match &self.last_failure {
+            Some((retry_at, error)) if Instant::now() < *retry_at => Some(error),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub(crate) epoch: u64,
+    pub(crate) event: Event,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Event {
+    Initial,
+    Refreshed(AccessToken),
+    Failed(CredentialError),
+    /// The background task ended without a result (its runtime shut down): try again.
+    Stopped,
+    Closed,
+}
+
+enum Step {
+    Serve(AccessToken),
+    Wait {
+        ticket: u64,
+        outcomes: watch::Receiver<Outcome>,
+    },
+}
+
+impl CommunicationTokenCredential {
+    /// A credential that always returns this token, never refreshing it. Like the official
+    /// SDKs, it returns the token even after it has expired.
+    ///
+    /// # Errors
+    /// A [`TokenError`] when `token` is not a readable JWT. For an opaque token, build an
+    /// [`AccessToken`] with its expiry and use [`from_access_token`](Self::from_access_token).
+    pub fn from_token(token: &str) -> Result<Self, TokenError> {
+        Ok(Self::from_access_token(token.parse()?))
+    }
+
+    /// A credential that always returns this token, never refreshing it.
+    pub fn from_access_token(token: AccessToken) -> Self {
+        Self::build(Snapshot::fixed(token), Clock::System, None)
+    }
+
+    /// A credential that gets tokens from the refresher in `options`.
+    ///
+    /// Never fails and does not need a runtime (see [Runtime](Self#runtime)). A proactive
+    /// credential built inside a runtime starts its background task at once, which refreshes
+    /// immediately when there is no valid initial token.
+    pub fn with_refresh(options: CommunicationTokenRefreshOptions) -> Self {
+        let CommunicationTokenRefreshOptions {
+            refresher,
+            refresh_proactively: proactive,
+            initial_token,
+            refresher_timeout,
+            fallback_lifetime,
+            clock,
+        } = options;
+        // A proactive credential's hot path opens once its background task runs.
+        let snapshot = match initial_token {
+            Some(token) => Snapshot::refreshable(token, clock.now(), !proactive),
+            None => Snapshot::empty(),
+        };
+        let (outcomes, _) = watch::channel(Outcome {
+            epoch: 0,
+            event: Event::Initial,
+        });
+        let engine = Engine {
+            refresher,
+            proactive,
+            timeout: refresher_timeout,
+            fallback_lifetime,
+            signals: Arc::new(Signals {
+                wake: Notify::new(),
+                stop: watch::Sender::new(false),
+            }),
+            outcomes,
+        };
+        let credential = Self::build(snapshot, clock, Some(engine));
+        if proactive && tokio::runtime::Handle::try_current().is_ok() {
+            let inner = &credential.inner;
+            let mut state = inner.lock_state();
+            inner.spawn_driver(&mut state);
+        }
+        credential
+    }
+
+    fn build(snapshot: Snapshot, clock: Clock, engine: Option<Engine>) -> Self {
+        CommunicationTokenCredential {
+            inner: Arc::new(Inner {
+                current: ArcSwap::from_pointee(snapshot),
+                clock,
+                state: Mutex::new(State::default()),
+                engine,
+            }),
+        }
+    }
+
+    /// A valid token: the cached one, or a new one from the refresher when the cached one is
+    /// missing or expired.
+    ///
+    /// A cached token with less than two minutes left (or half its lifetime, for short-lived
+    /// tokens) starts a refresh but is still returned at once; only callers without an
+    /// unexpired token wait, all for the same refresher call. Dropping the returned future
+    /// cancels nothing.
+    ///
+    /// # Errors
+    /// [`CredentialError`]: the refresher failed (its error is the source), returned an expired
+    /// or unreadable token, timed out or panicked; the credential was closed; or a refresh was
+    /// needed outside a Tokio runtime. After a failure, callers that need a new token get the
+    /// same error until the retry delay has passed, without calling the refresher again.
+    pub async fn get_token(&self) -> Result<AccessToken, CredentialError> {
+        if let Some(token) = self.inner.fresh_token() {
+            return Ok(token);
+        }
+        // Boxed so the common path's future stays small.
+        Box::pin(self.inner.get_token_slow()).await
+    }
+
+    /// Makes every clone of this credential unusable: `get_token` fails with
+    /// [`CredentialError::Closed`] from now on (callers waiting for a refresh get it too), the
+    /// token is dropped from memory and the background task stops (a refresher call in flight
+    /// is dropped). Closing twice does nothing.
+    pub fn close(&self) {
+        let inner = &self.inner;
+        {
+            let mut state = inner.lock_state();
+            if state.closed {
+                return;
+            }
+            state.closed = true;
+            state.pending = false;
+            state.demand = false;
+            inner.current.store(Arc::new(Snapshot::empty()));
+            if let Some(engine) = &inner.engine {
+                state.epoch += 1;
+                engine.outcomes.send_replace(Outcome {
+                    epoch: state.epoch,
+                    event: Event::Closed,
+                });
+            }
+        }
+        if let Some(engine) = &inner.engine {
+            engine.signals.stop.send_replace(true);
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called on this credential or a clone of it.
+    pub fn is_closed(&self) -> bool {
+        self.inner.lock_state().closed
+    }
+
+    /// Observes this credential's background task (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn background_task(&self) -> crate::test_util::BackgroundTaskProbe {
+        crate::test_util::BackgroundTaskProbe::new(self.inner.lock_state().driver_alive.clone())
+    }
+}
+
+impl From<AccessToken> for CommunicationTokenCredential {
+    fn from(token: AccessToken) -> Self {
+        Self::from_access_token(token)
+    }
+}
+
+impl fmt::Debug for CommunicationTokenCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        let expires_on = inner.current.load().token().map(AccessToken::expires_on);
+        let mut debug = f.debug_struct("CommunicationTokenCredential");
+        match &inner.engine {
+            None => debug.field("refresh", &"never"),
+            Some(engine) if engine.proactive => debug.field("refresh", &"proactive"),
+            Some(_) => debug.field("refresh", &"on demand"),
+        };
+        debug
+            .field("expires_on", &expires_on)
+            .field("closed", &inner.lock_state().closed)
+            .finish()
+    }
+}
+
+impl Inner {
+    pub(crate) fn lock_state(&self) -> MutexGuard<'_, State> {
+        // No code panics while holding this lock; recover the data if a future bug does.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The hot path: one atomic load, one clock read, one (uncontended) reference count bump.
+    #[inline]
+    fn fresh_token(&self) -> Option<AccessToken> {
+        let snapshot = self.current.load();
+        if self.clock.now() < snapshot.fresh_until {
+            Some(snapshot.replica())
+        } else {
+            None
+        }
+    }
+
+    async fn get_token_slow(self: &Arc<Self>) -> Result<AccessToken, CredentialError> {
+        loop {
+            let (ticket, mut outcomes) = match self.next_step()? {
+                Step::Serve(token) => return Ok(token),
+                Step::Wait { ticket, outcomes } => (ticket, outcomes),
+            };
+            // The sender lives as long as `self`, so this cannot fail while we hold `self`.
+            let event = outcomes
+                .wait_for(|outcome| outcome.epoch > ticket)
+                .await
+                .map(|outcome| outcome.event.clone())
+                .map_err(|_| CredentialError::Closed)?;
+            match event {
+                Event::Refreshed(token) => return Ok(token),
+                Event::Failed(error) => return Err(error),
+                Event::Closed => return Err(CredentialError::Closed),
+                Event::Stopped | Event::Initial => continue,
+            }
+        }
+    }
+
+    /// Decides, under the lock, whether to serve a token, fail, or wait for a refresh (and
+    /// requests one when none is pending or backing off).
+    fn next_step(self: &Arc<Self>) -> Result<Step, CredentialError> {
+        let mut requested = false;
+        let step = {
+            let mut state = self.lock_state();
+            if state.closed {
+                return Err(CredentialError::Closed);
+            }
+            let now = self.clock.now();
+            let Some(engine) = &self.engine else {
+                // A fixed token reaches here only when closed, handled above.
+                return self
+                    .current
+                    .load()
+                    .token()
+                    .cloned()
+                    .map(Step::Serve)
+                    .ok_or(CredentialError::Closed);
+            };
+            if !state.driver_running && !self.spawn_driver(&mut state) {
+                return self
+                    .current
+                    .load()
+                    .unexpired(now)
+                    .map(Step::Serve)
+                    .ok_or(CredentialError::NoRuntime);
+            }
+            let snapshot = self.current.load();
+            if now < snapshot.window_start {
+                // Only the background task was missing; the token is fresh.
+                if let Some(token) = snapshot.token() {
+                    return Ok(Step::Serve(token.clone()));
+                }
+            }
+            if !state.pending && state.backing_off().is_none() {
+                state.pending = true;
+                state.demand = true;
+                requested = true;
+            }
+            if let Some(token) = snapshot.unexpired(now) {
+                Step::Serve(token)
+            } else if state.pending {
+                Step::Wait {
+                    ticket: state.epoch,
+                    outcomes: engine.outcomes.subscribe(),
+                }
+            } else {
+                return Err(state
+                    .backing_off()
+                    .cloned()
+                    .unwrap_or(CredentialError::NoRuntime));
+            }
+        };
+        if requested && let Some(engine) = &self.engine {
+            engine.signals.wake.notify_one();
+        }
+        Ok(step)
+    }
+
+    /// Starts the background task on the current runtime. Returns `false` outside a runtime.
+    pub(crate) fn spawn_driver(self: &Arc<Self>, state: &mut State) -> bool {
+        let Some(engine) = &self.engine else {
+            return false;
+        };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        let alive = Arc::new(());
+        state.driver_alive = Arc::downgrade(&alive);
+        state.driver_running = true;
+        if engine.proactive {
+            // The task now keeps the token fresh: open the hot path.
+            let reopened = self.current.load().with_fast_path(true);
+            self.current.store(Arc::new(reopened));
+        }
+        handle.spawn(driver::run(
+            Arc::downgrade(self),
+            Arc::clone(&engine.signals),
+            alive,
+        ));
+        true
+    }
+
+    /// The remaining lifetime of the current token at the current wall-clock time.
+    pub(crate) fn remaining(&self) -> Duration {
+        let now = self.clock.now();
+        self.current
+            .load()
+            .expires_at
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(engine) = &self.engine {
+            engine.signals.stop.send_replace(true);
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! The background task that owns every refresher call of a credential.
+
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use acs_token::AccessToken;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use crate::clock::Clock;
+use crate::credential::{Event, Inner, Outcome, Signals};
+use crate::error::{CredentialError, RefresherError};
+use crate::refresher::{RefreshedToken, TokenRefresher};
+use crate::snapshot::Snapshot;
+
+/// The first retry delay after a failure; it doubles with each further failure.
+const RETRY_BASE: Duration = Duration::from_secs(1);
+/// Retry delays never grow past this.
+const RETRY_CAP: Duration = Duration::from_secs(5 * 60);
+/// Retries never come faster than this, even when the token is about to expire.
+const RETRY_FLOOR: Duration = Duration::from_millis(500);
+/// The task re-reads the wall clock at least this often, so a suspended machine or a clock
+/// jump delays a proactive refresh by at most this much.
+const MAX_SLEEP: Duration = Duration::from_secs(5 * 60);
+
+/// Why a refresh attempt started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    OnDemand,
+    Proactive,
+    Retry,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::OnDemand => "on-demand",
+            Trigger::Proactive => "proactive",
+            Trigger::Retry => "retry",
+        }
+    }
+}
+
+enum Plan {
+    Exit,
+    /// Wait for a request, for at most this long (forever when `None`).
+    Wait(Option<Duration>),
+    Run(Attempt),
+}
+
+/// The background task. It holds a `Weak` to the credential and upgrades it only briefly, so
+/// it never keeps the credential alive; it ends when the credential is closed or dropped.
+pub(crate) async fn run(weak: Weak<Inner>, signals: Arc<Signals>, alive: Arc<()>) {
+    let _guard = StopGuard {
+        weak: weak.clone(),
+        _alive: alive,
+    };
+    let mut stop = signals.stop.subscribe();
+    loop {
+        let plan = match weak.upgrade() {
+            Some(inner) => inner.plan(),
+            None => return,
+        };
+        match plan {
+            Plan::Exit => return,
+            Plan::Wait(limit) => {
+                let sleep = async {
+                    match limit {
+                        Some(limit) => tokio::time::sleep(limit).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    () = signals.wake.notified() => {}
+                    () = sleep => {}
+                    () = stopped(&mut stop) => return,
+                }
+            }
+            Plan::Run(attempt) => {
+                let (result, span) = tokio::select! {
+                    finished = attempt.execute() => finished,
+                    () = stopped(&mut stop) => return,
+                };
+                match weak.upgrade() {
+                    Some(inner) => inner.finish(attempt.trigger, result, &span),
+                    None => return,
+                }
+            }
+        }
+    }
+}
+
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    // An error means the sender is gone, which also means stop.
+    let _ = stop.wait_for(|stop| *stop).await.map(|_| ());
+}
+
+/// Runs when the task ends for any reason, including its runtime shutting down: lets the next
+/// caller start a new task, and wakes callers waiting for a result that will not come.
+struct StopGuard {
+    weak: Weak<Inner>,
+    _alive: Arc<()>,
+}
+
+impl Drop for StopGuard {
+    fn drop(&mut self) {
+        let Some(inner) = self.weak.upgrade() else {
+            return;
+        };
+        let Some(engine) = &inner.engine else {
+            return;
+        };
+        let mut state = inner.lock_state();
+        state.driver_running = false;
+        if state.closed {
+            return;
+        }
+        state.pending = false;
+        state.demand = false;
+        state.epoch += 1;
+        if engine.proactive {
+            // Nothing refreshes in the background now: route callers through the slow path,
+            // which starts a new task.
+            let closed_fast_path = inner.current.load().with_fast_path(false);
+            inner.current.store(Arc::new(closed_fast_path));
+        }
+        let event = if std::thread::panicking() {
+            // Only the runtime's own machinery panics here (for example a runtime without its
+            // time driver): report it rather than respawn in a loop.
+            Event::Failed(CredentialError::NoRuntime)
+        } else {
+            Event::Stopped
+        };
+        engine.outcomes.send_replace(Outcome {
+            epoch: state.epoch,
+            event,
+        });
+    }
+}
+
+impl Inner {
+    /// Decides, under the lock, what the background task does next.
+    fn plan(&self) -> Plan {
+        let Some(engine) = &self.engine else {
+            return Plan::Exit;
+        };
+        let mut state = self.lock_state();
+        if state.closed {
+            return Plan::Exit;
+        }
+        let trigger = if state.demand {
+            state.demand = false;
+            Trigger::OnDemand
+        } else if !engine.proactive {
+            return Plan::Wait(None);
+        } else if let Some((retry_at, _)) = &state.last_failure {
+            let now = Instant::now();
+            if now < *retry_at {
+                return Plan::Wait(Some((*retry_at - now).min(MAX_SLEEP)));
+            }
+            Trigger::Retry
+        } else {
+            let now = self.clock.now();
+            match self.current.load().proactive_at.duration_since(now) {
+                Ok(wait) if !wait.is_zero() => return Plan::Wait(Some(wait.min(MAX_SLEEP))),
+                _ => Trigger::Proactive,
+            }
+        };
+        state.pending = true;
+        Plan::Run(Attempt {
+            refresher: Arc::clone(&engine.refresher),
+            timeout: engine.timeout,
+            fallback_lifetime: engine.fallback_lifetime,
+            clock: self.clock.clone(),
+            trigger,
+        })
+    }
+
+    /// Publishes an attempt's result, under the lock.
+    fn finish(
+        &self,
+        trigger: Trigger,
+        result: Result<AccessToken, CredentialError>,
+        span: &tracing::Span,
+    ) {
+        let Some(engine) = &self.engine else {
+            return;
+        };
+        let _entered = span.enter();
+        let mut state = self.lock_state();
+        if state.closed {
+            return;
+        }
+        state.pending = false;
+        state.epoch += 1;
+        let event = match result {
+            Ok(token) => {
+                let snapshot = Snapshot::refreshable(token.clone(), self.clock.now(), true);
+                self.current.store(Arc::new(snapshot));
+                state.consecutive_failures = 0;
+                state.last_failure = None;
+                tracing::debug!(expires_on = %token.expires_on(), "token refreshed");
+                Event::Refreshed(token)
+            }
+            Err(error) => {
+                state.consecutive_failures = state.consecutive_failures.saturating_add(1);
+                let delay = retry_delay(state.consecutive_failures, self.remaining());
+                state.last_failure = Some((Instant::now() + delay, error.clone()));
+                let cause = error
+                    .refresher_error()
+                    .map(|cause| cause.to_string())
+                    .unwrap_or_default();
+                tracing::warn!(
+                    trigger = trigger.as_str(),
+                    error = %error,
+                    cause = %cause,
+                    consecutive_failures = state.consecutive_failures,
+                    retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    "token refresh failed"
+                );
+                Event::Failed(error)
+            }
+        };
+        engine.outcomes.send_replace(Outcome {
+            epoch: state.epoch,
+            event,
+        });
+    }
+}
+
+/// One refresher call and everything needed to judge its result, taken out of the credential
+/// so that no lock and no strong reference is held while it runs.
+struct Attempt {
+    refresher: Arc<dyn TokenRefresher>,
+    timeout: Duration,
+    fallback_lifetime: Option<Duration>,
+    clock: Clock,
+    trigger: Trigger,
+}
+
+impl Attempt {
+    async fn execute(&self) -> (Result<AccessToken, CredentialError>, tracing::Span) {
+        let span = tracing::info_span!(
+            "acs_refresh::refresh",
+            trigger = self.trigger.as_str(),
+            outcome = Empty,
+            duration_ms = Empty,
+        );
+        let started = Instant::now();
+        let result = self.call_refresher().instrument(span.clone()).await;
+        span.record("outcome", outcome_name(&result));
+        span.record(
+            "duration_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        (result, span)
+    }
+
+    async fn call_refresher(&self) -> Result<AccessToken, CredentialError> {
+        // A closure refresher runs its synchronous part right here: catch a panic there too.
+        let future = std::panic::catch_unwind(AssertUnwindSafe(|| self.refresher.refresh()))
+            .map_err(|_| CredentialError::RefresherPanicked)?;
+        match tokio::time::timeout(self.timeout, CatchUnwind(future)).await {
+            Err(_elapsed) => Err(CredentialError::Timeout {
+                timeout: self.timeout,
+            }),
+            Ok(Err(Panicked)) => Err(CredentialError::RefresherPanicked),
+            Ok(Ok(Err(error))) => Err(CredentialError::Refresher(RefresherError::new(error))),
+            Ok(Ok(Ok(refreshed))) => self.accept(refreshed),
+        }
+    }
+
+    fn accept(&self, refreshed: RefreshedToken) -> Result<AccessToken, CredentialError> {
+        let now = crate::clock::to_offset_date_time(self.clock.now());
+        let token = match refreshed {
+            RefreshedToken::Token(token) => token,
+            RefreshedToken::Jwt(text) => match AccessToken::from_jwt(Arc::clone(&text)) {
+                Ok(token) => token,
+                Err(error) => match self.fallback_lifetime {
+                    Some(lifetime) => {
+                        warn_fallback_once(&error);
+                        let lifetime =
+                            time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
+                        AccessToken::new(text, now.saturating_add(lifetime))
+                    }
+                    None => return Err(CredentialError::InvalidToken(error)),
+                },
+            },
+        };
+        if token.is_expired_at(now) {
+            return Err(CredentialError::ExpiredToken {
+                expires_on: token.expires_on(),
+            });
+        }
+        Ok(token)
+    }
+}
+
+fn warn_fallback_once(error: &acs_token::TokenError) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            %error,
+            "the token refresher returned a token whose expiry cannot be read; using the \
+             configured fallback lifetime (logged once)"
+        );
+    }
+}
+
+fn outcome_name(result: &Result<AccessToken, CredentialError>) -> &'static str {
+    match result {
+        Ok(_) => "refreshed",
+        Err(CredentialError::Refresher(_)) => "refresher_error",
+        Err(CredentialError::ExpiredToken { .. }) => "expired_token",
+        Err(CredentialError::InvalidToken(_)) => "invalid_token",
+        Err(CredentialError::Timeout { .. }) => "timeout",
+        Err(CredentialError::RefresherPanicked) => "panicked",
+        Err(_) => "failed",
+    }
+}
+
+/// The delay before retrying after `failures` consecutive failures: exponential from
+/// [`RETRY_BASE`] up to [`RETRY_CAP`], with "equal jitter" (half fixed, half random) so that
+/// many clients do not retry in step. While the current token is still valid (`remaining`
+/// is not zero), the retry comes before it expires: at most half the remaining lifetime, but
+/// never sooner than [`RETRY_FLOOR`].
+pub(crate) fn retry_delay(failures: u32, remaining: Duration) -> Duration {
+    let doublings = failures.saturating_sub(1).min(20);
+    let ceiling = RETRY_BASE.saturating_mul(1 << doublings).min(RETRY_CAP);
+    let half = ceiling / 2;
+    let delay = half + half.mul_f64(jitter_unit());
+    if remaining.is_zero() {
+        delay
+    } else {
+        delay.min((remaining / 2).max(RETRY_FLOOR))
+    }
+}
+
+/// A uniformly distributed number in `[0, 1)` (SplitMix64 over a randomly seeded counter):
+/// enough randomness to spread retries, no dependency.
+fn jitter_unit() -> f64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0_u8));
+    let mut z = COUNTER
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(seed);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    // The top 53 bits fit an f64 mantissa exactly.
+    (z >> 11) as f64 / (1_u64 << 53) as f64
+}
+
+/// The refresher future panicked.
+struct Panicked;
+
+/// Turns a panic while polling the inner future into `Err(Panicked)`.
+struct CatchUnwind<F>(F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Panicked>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_payload) => Poll::Ready(Err(Panicked)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_grows_to_the_cap_with_jitter() {
+        for failures in 1..=40 {
+            let ceiling = RETRY_BASE
+                .saturating_mul(1 << (failures - 1).min(20))
+                .min(RETRY_CAP);
+            for _ in 0..50 {
+                let delay = retry_delay(failures, Duration::ZERO);
+                assert!(
+                    delay >= ceiling / 2 && delay <= ceiling,
+                    "{failures}: {delay:?}"
+                );
+            }
+        }
+        assert!(retry_delay(u32::MAX, Duration::ZERO) <= RETRY_CAP);
+    }
+
+    #[test]
+    fn retry_delay_comes_before_a_valid_token_expires() {
+        let remaining = Duration::from_secs(60);
+        for _ in 0..100 {
+            assert!(retry_delay(30, remaining) <= remaining / 2);
+        }
+        assert!(retry_delay(30, Duration::from_millis(10)) >= RETRY_FLOOR);
+    }
+
+    #[test]
+    fn jitter_is_spread_over_the_unit_interval() {
+        let samples: Vec<f64> = (0..4000).map(|_| jitter_unit()).collect();
+        assert!(samples.iter().all(|x| (0.0..1.0).contains(x)));
+        let below_half = samples.iter().filter(|x| **x < 0.5).count();
+        assert!((1700..2300).contains(&below_half), "{below_half}");
+    }
+}

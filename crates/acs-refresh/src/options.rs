@@ -1,0 +1,105 @@
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use acs_token::AccessToken;
+
+use crate::clock::Clock;
+use crate::refresher::TokenRefresher;
+
+/// How long a refresher may run before it is cut off, unless set otherwise.
+pub(crate) const DEFAULT_REFRESHER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How a refreshing [`CommunicationTokenCredential`](crate::CommunicationTokenCredential) gets
+/// and schedules new tokens.
+///
+/// ```
+/// use std::time::Duration;
+/// use acs_refresh::{CommunicationTokenCredential, CommunicationTokenRefreshOptions};
+///
+/// # async fn fetch_token_from_my_server() -> Result<String, std::io::Error> { Ok(String::new()) }
+/// let options = CommunicationTokenRefreshOptions::new(|| fetch_token_from_my_server())
+///     .refresh_proactively(true)
+///     .refresher_timeout(Duration::from_secs(10));
+/// let credential = CommunicationTokenCredential::with_refresh(options);
+/// ```
+#[derive(Clone)]
+pub struct CommunicationTokenRefreshOptions {
+    pub(crate) refresher: Arc<dyn TokenRefresher>,
+    pub(crate) refresh_proactively: bool,
+    pub(crate) initial_token: Option<AccessToken>,
+    pub(crate) refresher_timeout: Duration,
+    pub(crate) fallback_lifetime: Option<Duration>,
+    pub(crate) clock: Clock,
+}
+
+impl CommunicationTokenRefreshOptions {
+    /// Options that get tokens from `refresher`: a closure returning a future of
+    /// `Result<String, E>` or `Result<AccessToken, E>`, a [`BlockingRefresher`](crate::BlockingRefresher),
+    /// or any [`TokenRefresher`].
+    ///
+    /// Defaults: no proactive refresh, no initial token, a 30-second refresher timeout, no
+    /// fallback lifetime.
+    pub fn new(refresher: impl TokenRefresher) -> Self {
+        CommunicationTokenRefreshOptions {
+            refresher: Arc::new(refresher),
+            refresh_proactively: false,
+            initial_token: None,
+            refresher_timeout: DEFAULT_REFRESHER_TIMEOUT,
+            fallback_lifetime: None,
+            clock: Clock::System,
+        }
+    }
+
+    /// Refresh in the background, 10 minutes before the token expires (or at half the remaining
+    /// lifetime of a token that has less than that), so callers rarely wait. With a missing or
+    /// expired initial token the first refresh starts at once.
+    pub fn refresh_proactively(mut self, refresh_proactively: bool) -> Self {
+        self.refresh_proactively = refresh_proactively;
+        self
+    }
+
+    /// A token to use until the first refresh. Parse a JWT with `jwt.parse()?`, or build an
+    /// [`AccessToken`] with an explicit expiry for an opaque token.
+    pub fn initial_token(mut self, token: AccessToken) -> Self {
+        self.initial_token = Some(token);
+        self
+    }
+
+    /// How long one refresher call may take before it is cut off (its future is dropped) and
+    /// the refresh fails with [`CredentialError::Timeout`](crate::CredentialError::Timeout).
+    /// Default: 30 seconds.
+    pub fn refresher_timeout(mut self, timeout: Duration) -> Self {
+        self.refresher_timeout = timeout;
+        self
+    }
+
+    /// Accept tokens whose expiry cannot be read (opaque or encrypted tokens returned as a
+    /// string) and treat them as valid for `lifetime` after they arrive. Off by default: such a
+    /// token is an error ([`CredentialError::InvalidToken`](crate::CredentialError::InvalidToken)).
+    /// A warning is logged the first time the fallback is used. A refresher that knows the
+    /// expiry should return an [`AccessToken`] instead.
+    pub fn fallback_lifetime(mut self, lifetime: Duration) -> Self {
+        self.fallback_lifetime = Some(lifetime);
+        self
+    }
+
+    /// Measure token expiry against `clock` instead of the system clock (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn wall_clock(mut self, clock: impl crate::clock::WallClock) -> Self {
+        self.clock = Clock::Custom(Arc::new(clock));
+        self
+    }
+}
+
+impl fmt::Debug for CommunicationTokenRefreshOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommunicationTokenRefreshOptions")
+            .field("refresh_proactively", &self.refresh_proactively)
+            .field("initial_token", &self.initial_token)
+            .field("refresher_timeout", &self.refresher_timeout)
+            .field("fallback_lifetime", &self.fallback_lifetime)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,183 @@
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use acs_token::AccessToken;
+use async_trait::async_trait;
+
+/// The error type a [`TokenRefresher`] returns: any error that can cross threads.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a [`TokenRefresher`] returns: a JWT to read the expiry from, or an [`AccessToken`] with
+/// its expiry already known (for opaque or encrypted tokens, or a token response's `expiresOn`).
+///
+/// Build one with `From`: `String`, `&str`, `Arc<str>` and [`AccessToken`] all convert. `Debug`
+/// never prints the token text.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefreshedToken {
+    /// A compact JWT whose `exp` claim gives the expiry.
+    Jwt(Arc<str>),
+    /// A token whose expiry is already known.
+    Token(AccessToken),
+}
+
+impl From<String> for RefreshedToken {
+    fn from(jwt: String) -> Self {
+        RefreshedToken::Jwt(jwt.into())
+    }
+}
+
+impl From<&str> for RefreshedToken {
+    fn from(jwt: &str) -> Self {
+        RefreshedToken::Jwt(jwt.into())
+    }
+}
+
+impl From<Arc<str>> for RefreshedToken {
+    fn from(jwt: Arc<str>) -> Self {
+        RefreshedToken::Jwt(jwt)
+    }
+}
+
+impl From<AccessToken> for RefreshedToken {
+    fn from(token: AccessToken) -> Self {
+        RefreshedToken::Token(token)
+    }
+}
+
+impl fmt::Debug for RefreshedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RefreshedToken::Jwt(jwt) => f
+                .debug_tuple("Jwt")
+                .field(&format_args!("<redacted, {} bytes>", jwt.len()))
+                .finish(),
+            RefreshedToken::Token(token) => f.debug_tuple("Token").field(token).finish(),
+        }
+    }
+}
+
+/// Gets a new token when the credential needs one.
+///
+/// The credential calls it from a background task, never more than once at a time, never while
+/// holding a lock, and cuts it off after the
+/// [refresher timeout](crate::CommunicationTokenRefreshOptions::refresher_timeout) (the future
+/// is dropped). A panic inside it becomes [`CredentialError::RefresherPanicked`](crate::CredentialError).
+///
+/// Closures need no impl of their own: any `Fn() -> impl Future<Output = Result<T, E>>` where
+/// `T` is a `String` or an [`AccessToken`] (anything `Into<RefreshedToken>`) and `E` is any
+/// `std::error::Error + Send + Sync + 'static` (anything `Into<BoxError>`) is a refresher. For a
+/// blocking function, wrap it in [`BlockingRefresher`]. A type of your own implements it with
+/// [`async_trait`](https://docs.rs/async-trait):
+///
+/// ```
+/// use acs_refresh::{BoxError, RefreshedToken, TokenRefresher};
+///
+/// #[derive(Debug)]
+/// struct MyTokenService;
+///
+/// #[async_trait::async_trait]
+/// impl TokenRefresher for MyTokenService {
+///     async fn refresh(&self) -> Result<RefreshedToken, BoxError> {
+///         // Call your token service here.
+///         Err("the token service is not configured".into())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait TokenRefresher: Send + Sync + 'static {
+    /// Gets a new token.
+    async fn refresh(&self) -> Result<RefreshedToken, BoxError>;
+}
+
+impl<F, Fut, T, E> TokenRefresher for F
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Into<RefreshedToken>,
+    E: Into<BoxError>,
+{
+    fn refresh<'life0, 'async_trait>(
+        &'life0 self,
+    ) -> std::pin::Pin<
+        Box<dyn Future<Output = Result<RefreshedToken, BoxError>> + Send + 'async_trait>,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        let future = self();
+        Box::pin(async move {
+            match future.await {
+                Ok(token) => Ok(token.into()),
+                Err(error) => Err(error.into()),
+            }
+        })
+    }
+}
+
+/// Runs a blocking refresher function on Tokio's blocking thread pool
+/// ([`spawn_blocking`](tokio::task::spawn_blocking)), so it never stalls the async threads.
+///
+/// ```
+/// use acs_refresh::{BlockingRefresher, CommunicationTokenRefreshOptions};
+///
+/// fn fetch_token_blocking() -> Result<String, std::io::Error> {
+///     // A synchronous HTTP call, a file read, a subprocess...
+///     Err(std::io::Error::other("no token service in this example"))
+/// }
+///
+/// let options = CommunicationTokenRefreshOptions::new(BlockingRefresher::new(fetch_token_blocking));
+/// ```
+///
+/// When the [refresher timeout](crate::CommunicationTokenRefreshOptions::refresher_timeout)
+/// cuts a blocking call off, the call itself keeps running on its thread until it returns (a
+/// thread cannot be cancelled); its result is discarded.
+pub struct BlockingRefresher<F> {
+    refresh: Arc<F>,
+}
+
+impl<F> BlockingRefresher<F> {
+    /// Wraps a blocking function returning `Result<T, E>`, with `T` a `String` or an
+    /// [`AccessToken`] and `E` any `std::error::Error + Send + Sync + 'static`.
+    pub fn new<T, E>(refresh: F) -> Self
+    where
+        F: Fn() -> Result<T, E> + Send + Sync + 'static,
+        T: Into<RefreshedToken>,
+        E: Into<BoxError>,
+    {
+        BlockingRefresher {
+            refresh: Arc::new(refresh),
+        }
+    }
+}
+
+impl<F> fmt::Debug for BlockingRefresher<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlockingRefresher").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl<F, T, E> TokenRefresher for BlockingRefresher<F>
+where
+    F: Fn() -> Result<T, E> + Send + Sync + 'static,
+    T: Into<RefreshedToken> + Send + 'static,
+    E: Into<BoxError> + Send + 'static,
+{
+    async fn refresh(&self) -> Result<RefreshedToken, BoxError> {
+        let refresh = Arc::clone(&self.refresh);
+        match tokio::task::spawn_blocking(move || refresh()).await {
+            Ok(Ok(token)) => Ok(token.into()),
+            Ok(Err(error)) => Err(error.into()),
+            // Re-raise the panic here so the credential reports it as a refresher panic.
+            Err(join_error) if join_error.is_panic() => {
+                std::panic::resume_unwind(join_error.into_panic())
+            }
+            Err(_) => Err(
+                "the blocking token refresher was cancelled (the runtime is shutting down)".into(),
+            ),
+        }
+    }
+}
