@@ -1,0 +1,67 @@
+//! Shared helpers: a paused-time wall clock, tokens minted against it, counting refreshers.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use acs_refresh::test_util::TokioClock;
+use acs_token::test_util::TokenBuilder;
+use time::macros::datetime;
+
+pub const MINUTE: Duration = Duration::from_secs(60);
+
+/// A wall clock starting at 2030-01-01T00:00Z that moves with Tokio's (paused) clock.
+pub fn clock() -> TokioClock {
+    TokioClock::starting_at(datetime!(2030-01-01 0:00 UTC))
+}
+
+/// A JWT expiring `lifetime` after the clock's current time.
+pub fn jwt(clock: &TokioClock, lifetime: Duration) -> String {
+    TokenBuilder::new()
+        .expires_on(clock.now_utc() + lifetime)
+        .build()
+}
+
+/// Records when (on Tokio's clock, since creation) each refresher call started.
+#[derive(Clone, Debug)]
+pub struct Calls {
+    start: tokio::time::Instant,
+    times: Arc<Mutex<Vec<Duration>>>,
+    count: Arc<AtomicUsize>,
+}
+
+impl Default for Calls {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Calls {
+    pub fn new() -> Self {
+        Calls {
+            start: tokio::time::Instant::now(),
+            times: Arc::default(),
+            count: Arc::default(),
+        }
+    }
+
+    /// Records a call; returns its 1-based number.
+    pub fn record(&self) -> usize {
+        self.times.lock().unwrap().push(self.start.elapsed());
+        self.count.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    pub fn times(&self) -> Vec<Duration> {
+        self.times.lock().unwrap().clone()
+    }
+}
+
+/// A refresher error type of the test's own.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("token service unavailable ({0})")]
+pub struct ServiceDown(pub usize);
