@@ -1,0 +1,186 @@
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderMap, StatusCode};
+use time::OffsetDateTime;
+
+/// When and how often a failed request is tried again (the Azure SDK convention).
+///
+/// Defaults: 3 retries (4 attempts), exponential delays from 0.8 s doubling each retry, each
+/// delay at most 60 s, ±20 % jitter, on 408, 429, 500, 502, 503, 504 and transport errors
+/// (including per-attempt timeouts). A `Retry-After` header (seconds or HTTP-date;
+/// `retry-after-ms` / `x-ms-retry-after-ms` in milliseconds) replaces the computed delay. The
+/// whole operation, attempts and delays together, is bounded by [`total_timeout`]
+/// (default 2 minutes): a retry whose delay would end past the bound is not made, and an attempt
+/// still running at the bound is cut off.
+///
+/// [`total_timeout`]: RetryPolicy::total_timeout
+///
+/// ```
+/// use std::time::Duration;
+/// use acs_http::RetryPolicy;
+///
+/// let policy = RetryPolicy::default().without_jitter();
+/// assert_eq!(policy.delay_for_retry(1), Duration::from_millis(800));
+/// assert_eq!(policy.delay_for_retry(2), Duration::from_millis(1600));
+/// assert_eq!(policy.delay_for_retry(3), Duration::from_millis(3200));
+/// assert_eq!(policy.delay_for_retry(20), Duration::from_secs(60));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    initial_delay: Duration,
+    max_delay: Duration,
+    total_timeout: Option<Duration>,
+    jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            initial_delay: Duration::from_millis(800),
+            max_delay: Duration::from_secs(60),
+            total_timeout: Some(Duration::from_secs(120)),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The default policy (see the type's documentation).
+    pub fn new() -> Self {
+        RetryPolicy::default()
+    }
+
+    /// A policy that never retries (one attempt), still bounded by the total timeout.
+    pub fn no_retries() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// How many times a failed attempt is retried (attempts = retries + 1).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The delay before the first retry; each later retry doubles it.
+    pub fn initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// The longest computed delay between attempts (a `Retry-After` header may ask for more).
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Bounds the whole operation (all attempts and delays); `None` for no bound.
+    pub fn total_timeout(mut self, bound: Option<Duration>) -> Self {
+        self.total_timeout = bound;
+        self
+    }
+
+    /// Turns off jitter, so delays are exact (for tests and reproducible schedules).
+    pub fn without_jitter(mut self) -> Self {
+        self.jitter = false;
+        self
+    }
+
+    /// The configured number of retries.
+    pub fn retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The configured total time bound.
+    pub fn total_bound(&self) -> Option<Duration> {
+        self.total_timeout
+    }
+
+    /// The computed delay before retry number `retry` (1-based), before any `Retry-After`.
+    pub fn delay_for_retry(&self, retry: u32) -> Duration {
+        let exponent = retry.saturating_sub(1).min(31);
+        let base = self
+            .initial_delay
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_delay);
+        if self.jitter {
+            // ±20 %, then capped again so the maximum stays a maximum.
+            base.mul_f64(rand::random_range(0.8..1.2))
+                .min(self.max_delay)
+        } else {
+            base
+        }
+    }
+
+    /// Whether a response status is worth retrying: 408, 429, 500, 502, 503, 504.
+    pub fn is_retriable_status(status: StatusCode) -> bool {
+        matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+    }
+}
+
+/// The delay a response asks for before the next attempt, if any.
+///
+/// Reads, in order, `retry-after-ms` and `x-ms-retry-after-ms` (milliseconds), then
+/// `Retry-After` as delay-seconds or an HTTP-date (`Sun, 06 Nov 1994 08:49:37 GMT`), the latter
+/// relative to `now`. A date in the past gives zero. Unreadable values are ignored.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use http::{HeaderMap, HeaderValue};
+/// use acs_http::retry_after;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("retry-after", HeaderValue::from_static("7"));
+/// assert_eq!(retry_after(&headers, SystemTime::now()), Some(Duration::from_secs(7)));
+///
+/// headers.insert("retry-after", HeaderValue::from_static("Thu, 01 Jan 1970 00:01:40 GMT"));
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(90);
+/// assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(10)));
+/// ```
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) = header_str(headers, name).and_then(parse_number) {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let value = header_str(headers, "retry-after")?;
+    if let Some(seconds) = parse_number(value) {
+        return Some(Duration::from_secs_f64(seconds));
+    }
+    let at = parse_http_date(value)?;
+    let now = OffsetDateTime::from(now);
+    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name)?.to_str().ok().map(str::trim)
+}
+
+/// A non-negative, finite number of reasonable size (at most a year, so `Duration` cannot
+/// overflow).
+fn parse_number(text: &str) -> Option<f64> {
+    let value: f64 = text.parse().ok()?;
+    (value.is_finite() && value >= 0.0).then_some(value.min(365.0 * 24.0 * 3600.0 * 1000.0))
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the HTTP-date form servers send.
+fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(text, &format)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
+}
+
+/// Formats an instant as an IMF-fixdate, for `Retry-After` headers in tests and emulators.
+pub fn format_http_date(at: SystemTime) -> String {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    OffsetDateTime::from(at).format(&format).unwrap_or_default()
+}

@@ -1,0 +1,217 @@
+use std::fmt;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use crate::error::{BoxError, DecodeError, HttpError, ServiceError};
+use crate::error_body::AcsErrorResponse;
+use crate::retry::{RetryPolicy, retry_after};
+
+/// The `x-ms-request-id` header: the service's id for a request.
+pub const REQUEST_ID_HEADER: &str = "x-ms-request-id";
+/// The `x-ms-client-request-id` header: the caller's id for a request, echoed by the service.
+pub const CLIENT_REQUEST_ID_HEADER: &str = "x-ms-client-request-id";
+/// The `x-ms-error-code` header, which some services send alongside (or instead of) a body.
+pub const ERROR_CODE_HEADER: &str = "x-ms-error-code";
+
+/// A successful (2xx) response, read in full.
+///
+/// The body is buffered so that a failure while reading it counts as a failed attempt and is
+/// retried like any transport error. `Debug` shows the body's length, never its bytes (a token
+/// response is a secret).
+#[derive(Clone)]
+pub struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    attempts: u32,
+}
+
+impl Response {
+    /// The status (always a success status).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// How many attempts it took (1 when the first attempt succeeded).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The `x-ms-request-id` header, when present.
+    pub fn request_id(&self) -> Option<&str> {
+        header(&self.headers, REQUEST_ID_HEADER)
+    }
+
+    /// Decodes the body as JSON.
+    ///
+    /// # Errors
+    /// [`HttpError::Decode`] with the status and request id; its message never quotes values
+    /// from the body.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
+        serde_json::from_slice(&self.body).map_err(|error| HttpError::Decode {
+            status: self.status,
+            request_id: self.request_id().map(str::to_owned),
+            source: DecodeError::from_json(&error),
+        })
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("request_id", &self.request_id())
+            .field("body_len", &self.body.len())
+            .field("attempts", &self.attempts)
+            .finish()
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// Sends a request with retries, building it afresh for each attempt.
+///
+/// `build` is called once per attempt with the client, so a signer (HMAC, a bearer token) signs
+/// each attempt with its own date. A 2xx answer is returned read in full; any other status
+/// becomes [`HttpError::Service`] with the ACS error code and message from its body. Retries
+/// follow `policy` (statuses 408/429/500/502/503/504 and transport errors, `Retry-After`,
+/// total bound). Delays use tokio's clock, so tests with paused time run instantly and
+/// deterministically.
+///
+/// # Errors
+/// [`HttpError::BuildRequest`] when `build` fails (not retried), [`HttpError::Service`],
+/// [`HttpError::Transport`], [`HttpError::Timeout`] or [`HttpError::DeadlineExceeded`].
+pub async fn send_with_retry<F, E>(
+    client: &reqwest::Client,
+    policy: &RetryPolicy,
+    mut build: F,
+) -> Result<Response, HttpError>
+where
+    F: FnMut(&reqwest::Client) -> Result<reqwest::Request, E>,
+    E: Into<BoxError>,
+{
+    let deadline = policy.total_bound().map(|bound| Instant::now() + bound);
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        let request = build(client).map_err(|error| HttpError::BuildRequest {
+            attempt,
+            source: error.into(),
+        })?;
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let outcome = match deadline {
+            Some(deadline) => {
+                match tokio::time::timeout_at(deadline, one_attempt(client, request)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        tracing::debug!(%method, %path, attempt, "ACS request cut off by the total time bound");
+                        return Err(HttpError::DeadlineExceeded {
+                            attempts: attempt,
+                            bound: policy.total_bound().unwrap_or_default(),
+                        });
+                    }
+                }
+            }
+            None => one_attempt(client, request).await,
+        };
+        let (error, requested_delay) = match outcome {
+            Ok(response) if response.status.is_success() => {
+                return Ok(Response {
+                    attempts: attempt,
+                    ..response
+                });
+            }
+            Ok(response) => {
+                let retriable = RetryPolicy::is_retriable_status(response.status);
+                let delay = retry_after(&response.headers, SystemTime::now());
+                let error = HttpError::from(service_error(response, attempt));
+                if !retriable {
+                    return Err(error);
+                }
+                (error, delay)
+            }
+            Err(error) => {
+                let retriable = !(error.is_builder() || error.is_redirect());
+                let error = if error.is_timeout() {
+                    HttpError::Timeout {
+                        attempts: attempt,
+                        source: error,
+                    }
+                } else {
+                    HttpError::Transport {
+                        attempts: attempt,
+                        source: error,
+                    }
+                };
+                if !retriable {
+                    return Err(error);
+                }
+                (error, None)
+            }
+        };
+        if attempt > policy.retries() {
+            return Err(error);
+        }
+        let delay = requested_delay.unwrap_or_else(|| policy.delay_for_retry(attempt));
+        if let Some(deadline) = deadline
+            && Instant::now() + delay >= deadline
+        {
+            tracing::debug!(%method, %path, attempt, ?delay, "not retrying: the delay would pass the total time bound");
+            return Err(error);
+        }
+        tracing::debug!(%method, %path, attempt, ?delay, error = %error, "retrying ACS request");
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// One attempt: send, then read the whole body.
+async fn one_attempt(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+) -> Result<Response, reqwest::Error> {
+    let response = client.execute(request).await?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    Ok(Response {
+        status,
+        headers,
+        body,
+        attempts: 0,
+    })
+}
+
+/// Builds the typed error for a non-success response.
+fn service_error(response: Response, attempts: u32) -> ServiceError {
+    let detail = AcsErrorResponse::from_slice(&response.body).map(|body| body.error);
+    let code = detail
+        .as_ref()
+        .and_then(|d| d.code.clone())
+        .or_else(|| header(&response.headers, ERROR_CODE_HEADER).map(str::to_owned));
+    ServiceError {
+        status: response.status,
+        code,
+        message: detail.as_ref().and_then(|d| d.message.clone()),
+        detail,
+        request_id: header(&response.headers, REQUEST_ID_HEADER).map(str::to_owned),
+        client_request_id: header(&response.headers, CLIENT_REQUEST_ID_HEADER).map(str::to_owned),
+        attempts,
+    }
+}

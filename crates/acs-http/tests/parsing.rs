@@ -1,0 +1,193 @@
+//! Endpoint rules, `expiresOn` parsing, error bodies and Retry-After values.
+
+use std::time::{Duration, SystemTime};
+
+use acs_http::{
+    AcsErrorResponse, Endpoint, EndpointError, TokenResponse, format_expires_on, parse_expires_on,
+    retry_after,
+};
+use acs_token::AccessToken;
+use http::{HeaderMap, HeaderValue};
+use time::macros::datetime;
+
+#[test]
+fn https_endpoints_are_accepted_and_normalised() {
+    let endpoint: Endpoint = "https://contoso.communication.azure.com"
+        .parse()
+        .expect("valid");
+    assert_eq!(
+        endpoint.as_str(),
+        "https://contoso.communication.azure.com/"
+    );
+    assert!(!endpoint.is_loopback());
+    let with_path: Endpoint = "https://proxy.example/acs".parse().expect("valid");
+    assert_eq!(
+        with_path
+            .url_for("/access/teamsExtension/:exchangeAccessToken")
+            .as_str(),
+        "https://proxy.example/acs/access/teamsExtension/:exchangeAccessToken"
+    );
+    let trailing: Endpoint = "  https://contoso.communication.azure.com/  "
+        .parse()
+        .expect("valid");
+    assert_eq!(
+        trailing.url_for("identities").as_str(),
+        "https://contoso.communication.azure.com/identities"
+    );
+}
+
+#[test]
+fn plain_http_only_for_loopback() {
+    for ok in [
+        "http://127.0.0.1:8080",
+        "http://127.8.9.10",
+        "http://[::1]:443/",
+        "http://localhost:3000",
+        "http://LOCALHOST",
+    ] {
+        let endpoint: Endpoint = ok.parse().unwrap_or_else(|e| panic!("{ok}: {e}"));
+        assert!(endpoint.is_loopback(), "{ok}");
+    }
+    for bad in [
+        "http://contoso.communication.azure.com",
+        "http://10.0.0.1",
+        "http://128.0.0.1",
+        "http://localhost.evil.com",
+        "http://[::2]",
+    ] {
+        assert_eq!(
+            bad.parse::<Endpoint>(),
+            Err(EndpointError::InsecureHttp),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn other_broken_endpoints_have_typed_errors_without_echo() {
+    assert_eq!("".parse::<Endpoint>(), Err(EndpointError::Empty));
+    assert!(matches!(
+        "contoso.communication.azure.com".parse::<Endpoint>(),
+        Err(EndpointError::Invalid { .. })
+    ));
+    assert_eq!(
+        "ftp://contoso.com".parse::<Endpoint>(),
+        Err(EndpointError::UnsupportedScheme {
+            scheme: "ftp".into()
+        })
+    );
+    let with_secret = "https://user:SECRETPASS@contoso.com";
+    let error = with_secret.parse::<Endpoint>().expect_err("credentials");
+    assert_eq!(error, EndpointError::Credentials);
+    assert!(!format!("{error} {error:?}").contains("SECRETPASS"));
+    assert_eq!(
+        "https://contoso.com/?a=b".parse::<Endpoint>(),
+        Err(EndpointError::QueryOrFragment)
+    );
+    assert_eq!(
+        "https://contoso.com/#x".parse::<Endpoint>(),
+        Err(EndpointError::QueryOrFragment)
+    );
+    assert!("mailto:someone@example.com".parse::<Endpoint>().is_err());
+}
+
+#[test]
+fn expires_on_keeps_seven_digit_fractions_and_offsets() {
+    let utc = parse_expires_on("2034-10-04T10:21:29.4729393+00:00").expect("utc");
+    assert_eq!(utc, datetime!(2034-10-04 10:21:29.4729393 UTC));
+    let minus7 = parse_expires_on("2034-10-04T10:21:29.4729393-07:00").expect("offset");
+    assert_eq!(minus7, datetime!(2034-10-04 17:21:29.4729393 UTC));
+    assert_eq!(minus7.offset().whole_hours(), -7);
+    let z = parse_expires_on("2034-10-04T10:21:29.4729393Z").expect("z");
+    assert_eq!(z, utc);
+    let no_fraction = parse_expires_on("2034-10-04T10:21:29+05:30").expect("no fraction");
+    assert_eq!(no_fraction, datetime!(2034-10-04 04:51:29 UTC));
+    let no_offset = parse_expires_on("2034-10-04T10:21:29.1").expect("assumed UTC");
+    assert_eq!(no_offset, datetime!(2034-10-04 10:21:29.1 UTC));
+}
+
+#[test]
+fn bad_expires_on_is_a_typed_error() {
+    for bad in [
+        "",
+        "tomorrow",
+        "2034-13-04T10:21:29Z",
+        "2034-10-04",
+        "1700000000",
+        "2034-10-04T25:00:00Z",
+    ] {
+        assert!(parse_expires_on(bad).is_err(), "{bad:?} must be rejected");
+    }
+}
+
+#[test]
+fn expires_on_round_trips_through_the_acs_format() {
+    let at = datetime!(2034-10-04 10:21:29.4729393 -07:00);
+    let text = format_expires_on(at);
+    assert_eq!(text, "2034-10-04T10:21:29.4729393-07:00");
+    assert_eq!(parse_expires_on(&text).expect("round trip"), at);
+}
+
+#[test]
+fn token_response_converts_and_redacts() {
+    let body: TokenResponse = serde_json::from_str(
+        r#"{"token":"SECRET.TOKEN.TEXT","expiresOn":"2034-10-04T10:21:29.4729393+02:00"}"#,
+    )
+    .expect("token response");
+    assert!(!format!("{body:?}").contains("SECRET"));
+    let token = AccessToken::from(body.clone());
+    assert_eq!(token.token(), "SECRET.TOKEN.TEXT");
+    assert_eq!(
+        token.expires_on(),
+        datetime!(2034-10-04 08:21:29.4729393 UTC)
+    );
+    let json = serde_json::to_value(&body).expect("serialize");
+    assert_eq!(json["expiresOn"], "2034-10-04T10:21:29.4729393+02:00");
+
+    let bad = serde_json::from_str::<TokenResponse>(r#"{"token":"t","expiresOn":"soon"}"#)
+        .expect_err("bad expiresOn");
+    assert!(bad.to_string().contains("invalid expiresOn"), "{bad}");
+}
+
+#[test]
+fn error_bodies_parse_with_optional_fields() {
+    let minimal =
+        AcsErrorResponse::from_slice(br#"{"error":{"code":"Forbidden"}}"#).expect("minimal");
+    assert_eq!(minimal.error.code.as_deref(), Some("Forbidden"));
+    assert_eq!(minimal.error.message, None);
+    assert!(AcsErrorResponse::from_slice(b"<html>").is_none());
+    assert!(AcsErrorResponse::from_slice(br#"{"message":"x"}"#).is_none());
+    let written = serde_json::to_string(&AcsErrorResponse::new("BadRequest", "Invalid request."))
+        .expect("json");
+    assert_eq!(
+        written,
+        r#"{"error":{"code":"BadRequest","message":"Invalid request."}}"#
+    );
+}
+
+#[test]
+fn retry_after_forms() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let at = |value: &'static str| {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static(value));
+        retry_after(&headers, now)
+    };
+    assert_eq!(at("0"), Some(Duration::ZERO));
+    assert_eq!(at("120"), Some(Duration::from_secs(120)));
+    assert_eq!(at("1.5"), Some(Duration::from_millis(1500)));
+    // 1_000_000_000 is Sun, 09 Sep 2001 01:46:40 GMT.
+    assert_eq!(
+        at("Sun, 09 Sep 2001 01:47:10 GMT"),
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(at("Sun, 09 Sep 2001 01:00:00 GMT"), Some(Duration::ZERO));
+    assert_eq!(at("-5"), None);
+    assert_eq!(at("soon"), None);
+    assert_eq!(at("NaN"), None);
+    assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    assert_eq!(
+        acs_http::format_http_date(now),
+        "Sun, 09 Sep 2001 01:46:40 GMT"
+    );
+}
