@@ -1,5 +1,12 @@
-//! Raw ID classification (reference §4). Works on the borrowed text first so that parsing costs
-//! exactly one allocation (or none when the caller hands over a `String`).
+//! Raw ID classification (reference §4). One function, [`classify`], decides the kind and the part
+//! offsets from the borrowed text; the owned and the borrowed parse both build on its answer.
+//!
+//! Speed comes from deciding with few data-dependent branches: the kinds arrive shuffled, so every
+//! branch on the kind is a likely misprediction. Within the first 16 bytes (the longest prefix has
+//! 15) the second colon's position and the letter after the first colon index a table of the
+//! known prefixes, and one masked 16-byte compare confirms the candidate, instead of a chain of
+//! string compares. The rest is scanned once, a word at a time, for `:` (and `_` after an ACS
+//! prefix); long junk without a known prefix is never scanned.
 
 use crate::layout::prefix;
 use crate::{
@@ -8,131 +15,213 @@ use crate::{
     PhoneNumberIdentifier, TeamsExtensionUserIdentifier, UnknownIdentifier,
 };
 
-/// The longest known `seg0:seg1:` prefix is `8:teamsvisitor:` (15 bytes): colons further in
-/// cannot start a known prefix, so long junk is rejected without scanning it.
-const LONGEST_PREFIX: usize = prefix::TEAMS_VISITOR.len();
-
-/// What a raw ID is, with the offsets needed to slice its parts.
-#[derive(Debug, PartialEq, Eq)]
-enum Shape {
-    Phone,
-    CommunicationUser,
-    TeamsUser {
-        prefix_len: usize,
-        anonymous: bool,
-        cloud: CommunicationCloudEnvironment,
-    },
-    TeamsApp {
-        prefix_len: usize,
-        cloud: CommunicationCloudEnvironment,
-    },
-    TeamsExtension {
-        prefix_len: usize,
-        first: usize,
-        second: usize,
-        cloud: CommunicationCloudEnvironment,
-    },
-    Unknown,
+/// The clouds a prefix can name. `Copy`, unlike [`CommunicationCloudEnvironment`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum PrefixCloud {
+    Public,
+    Dod,
+    Gcch,
 }
 
-fn classify(raw: &str) -> Shape {
-    use CommunicationCloudEnvironment::{Dod, Gcch, Public};
+impl From<PrefixCloud> for CommunicationCloudEnvironment {
+    fn from(cloud: PrefixCloud) -> Self {
+        match cloud {
+            PrefixCloud::Public => Self::Public,
+            PrefixCloud::Dod => Self::Dod,
+            PrefixCloud::Gcch => Self::Gcch,
+        }
+    }
+}
 
+/// What a raw ID is, with the byte offsets needed to slice its parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Shape {
+    pub(crate) kind: CommunicationIdentifierKind,
+    /// Meaningful for Teams users, Teams apps and Teams extension users.
+    pub(crate) cloud: PrefixCloud,
+    /// A Teams visitor (`8:teamsvisitor:`).
+    pub(crate) anonymous: bool,
+    /// Where the parts start (the length of the prefix; 0 when the raw ID is the id).
+    pub(crate) prefix_len: usize,
+    /// The offsets of the two `_` of a Teams extension user.
+    pub(crate) underscores: [usize; 2],
+}
+
+impl Shape {
+    const fn whole(kind: CommunicationIdentifierKind) -> Self {
+        Self {
+            kind,
+            cloud: PrefixCloud::Public,
+            anonymous: false,
+            prefix_len: 0,
+            underscores: [0; 2],
+        }
+    }
+}
+
+/// A known `seg0:seg1:` prefix and what it makes of a raw ID with nothing but `seg2` after it.
+struct KnownPrefix {
+    text: &'static str,
+    /// The kind; for the ACS prefixes [`TeamsExtensionUser`], which becomes a communication user
+    /// unless the suffix is `{r}_{t}_{u}`.
+    ///
+    /// [`TeamsExtensionUser`]: CommunicationIdentifierKind::TeamsExtensionUser
+    kind: CommunicationIdentifierKind,
+    cloud: PrefixCloud,
+    anonymous: bool,
+    /// `text` as a little-endian 16-byte word, and the mask of its bytes.
+    word: u128,
+    mask: u128,
+}
+
+impl KnownPrefix {
+    const fn new(
+        text: &'static str,
+        kind: CommunicationIdentifierKind,
+        cloud: PrefixCloud,
+        anonymous: bool,
+    ) -> Self {
+        let bytes = text.as_bytes();
+        let mut padded = [0u8; WINDOW];
+        let mut index = 0;
+        while index < bytes.len() {
+            padded[index] = bytes[index];
+            index += 1;
+        }
+        Self {
+            text,
+            kind,
+            cloud,
+            anonymous,
+            word: u128::from_le_bytes(padded),
+            mask: u128::MAX >> (8 * (WINDOW - bytes.len())),
+        }
+    }
+
+    /// The table key: the prefix length (the second colon's offset + 1, at most [`WINDOW`]) and
+    /// bits 1..4 of the letter after the first colon, which tell apart the prefixes of one length.
+    const fn key(len: usize, letter: u8) -> usize {
+        (len << 3) | ((letter >> 1) & 7) as usize
+    }
+}
+
+/// Bytes looked at to find the prefix. The longest prefix, `8:teamsvisitor:`, has 15.
+const WINDOW: usize = 16;
+
+const KNOWN: [KnownPrefix; 11] = {
+    use CommunicationIdentifierKind::{
+        CommunicationUser, MicrosoftTeamsApp, MicrosoftTeamsUser, TeamsExtensionUser,
+    };
+    use PrefixCloud::{Dod, Gcch, Public};
+    [
+        KnownPrefix::new(prefix::TEAMS_USER_PUBLIC, MicrosoftTeamsUser, Public, false),
+        KnownPrefix::new(prefix::TEAMS_USER_DOD, MicrosoftTeamsUser, Dod, false),
+        KnownPrefix::new(prefix::TEAMS_USER_GCCH, MicrosoftTeamsUser, Gcch, false),
+        KnownPrefix::new(prefix::TEAMS_VISITOR, MicrosoftTeamsUser, Public, true),
+        KnownPrefix::new(prefix::TEAMS_APP_PUBLIC, MicrosoftTeamsApp, Public, false),
+        KnownPrefix::new(prefix::TEAMS_APP_DOD, MicrosoftTeamsApp, Dod, false),
+        KnownPrefix::new(prefix::TEAMS_APP_GCCH, MicrosoftTeamsApp, Gcch, false),
+        KnownPrefix::new(prefix::SPOOL, CommunicationUser, Public, false),
+        KnownPrefix::new(prefix::ACS, TeamsExtensionUser, Public, false),
+        KnownPrefix::new(prefix::DOD_ACS, TeamsExtensionUser, Dod, false),
+        KnownPrefix::new(prefix::GCCH_ACS, TeamsExtensionUser, Gcch, false),
+    ]
+};
+
+/// `KNOWN` index + 1 by [`KnownPrefix::key`]; 0 for no prefix. Building it fails to compile if
+/// two prefixes share a key.
+static BY_KEY: [u8; KnownPrefix::key(WINDOW, 0xff) + 1] = {
+    let mut table = [0u8; KnownPrefix::key(WINDOW, 0xff) + 1];
+    let mut index = 0;
+    while index < KNOWN.len() {
+        let text = KNOWN[index].text.as_bytes();
+        let key = KnownPrefix::key(text.len(), text[colon_after(text, 0) + 1]);
+        assert!(table[key] == 0, "two raw ID prefixes share a table key");
+        table[key] = index as u8 + 1;
+        index += 1;
+    }
+    table
+};
+
+/// The offset of the first `:` at or after `from` in a prefix (compile time only).
+const fn colon_after(text: &[u8], from: usize) -> usize {
+    let mut index = from;
+    while text[index] != b':' {
+        index += 1;
+    }
+    index
+}
+
+/// Decides what `raw` is. Total: every string has a shape.
+#[inline]
+pub(crate) fn classify(raw: &str) -> Shape {
     let bytes = raw.as_bytes();
     if bytes.starts_with(prefix::PHONE.as_bytes()) {
-        return Shape::Phone;
+        return Shape {
+            prefix_len: prefix::PHONE.len(),
+            ..Shape::whole(CommunicationIdentifierKind::PhoneNumber)
+        };
     }
-    // Exactly three `:`-separated segments are required; find the first two colons within the
-    // prefix window.
-    let window = &bytes[..bytes.len().min(LONGEST_PREFIX)];
-    let Some(first) = window.iter().position(|&b| b == b':') else {
-        return Shape::Unknown;
+    let window = match bytes.first_chunk::<WINDOW>() {
+        Some(head) => *head,
+        None => padded(bytes),
     };
-    let Some(second) = window[first + 1..].iter().position(|&b| b == b':') else {
-        return Shape::Unknown;
+    // The first two colons. None in the window gives `prefix_len` 0 or 17: no table entry.
+    let first = window
+        .iter()
+        .position(|&byte| byte == b':')
+        .unwrap_or(WINDOW);
+    let after = (first + 1).min(WINDOW);
+    let prefix_len = window[after..]
+        .iter()
+        .position(|&byte| byte == b':')
+        .map_or(0, |at| after + at + 1);
+    let letter = window[after % WINDOW];
+    let entry = BY_KEY
+        .get(KnownPrefix::key(prefix_len, letter))
+        .map_or(0, |&entry| usize::from(entry));
+    let Some(known) = entry.checked_sub(1).and_then(|index| KNOWN.get(index)) else {
+        return Shape::whole(CommunicationIdentifierKind::Unknown);
     };
-    let prefix_len = first + 1 + second + 1;
-    let (head, suffix) = raw.split_at(prefix_len);
-    let suffix = suffix.as_bytes();
-    // Match the prefix first: unknown prefixes need no scan of the (possibly long) rest.
-    let shape = match head {
-        prefix::TEAMS_USER_PUBLIC => Shape::TeamsUser {
-            prefix_len,
-            anonymous: false,
-            cloud: Public,
-        },
-        prefix::TEAMS_USER_DOD => Shape::TeamsUser {
-            prefix_len,
-            anonymous: false,
-            cloud: Dod,
-        },
-        prefix::TEAMS_USER_GCCH => Shape::TeamsUser {
-            prefix_len,
-            anonymous: false,
-            cloud: Gcch,
-        },
-        prefix::TEAMS_VISITOR => Shape::TeamsUser {
-            prefix_len,
-            anonymous: true,
-            cloud: Public,
-        },
-        prefix::TEAMS_APP_PUBLIC => Shape::TeamsApp {
-            prefix_len,
-            cloud: Public,
-        },
-        prefix::TEAMS_APP_DOD => Shape::TeamsApp {
-            prefix_len,
-            cloud: Dod,
-        },
-        prefix::TEAMS_APP_GCCH => Shape::TeamsApp {
-            prefix_len,
-            cloud: Gcch,
-        },
-        prefix::SPOOL => Shape::CommunicationUser,
-        prefix::ACS => return extension_or_user(suffix, prefix_len, Public),
-        prefix::DOD_ACS => return extension_or_user(suffix, prefix_len, Dod),
-        prefix::GCCH_ACS => return extension_or_user(suffix, prefix_len, Gcch),
-        _ => return Shape::Unknown,
+    let word = u128::from_le_bytes(window);
+    let Some(suffix) = bytes
+        .get(prefix_len..)
+        .filter(|_| (word ^ known.word) & known.mask == 0)
+    else {
+        return Shape::whole(CommunicationIdentifierKind::Unknown);
     };
-    // A third colon makes four segments.
-    if find_either(suffix, b':', b':').is_some() {
-        Shape::Unknown
-    } else {
-        shape
+    let mut shape = Shape {
+        kind: known.kind,
+        cloud: known.cloud,
+        anonymous: known.anonymous,
+        prefix_len,
+        underscores: [0; 2],
+    };
+    if shape.kind == CommunicationIdentifierKind::TeamsExtensionUser {
+        // A Teams extension user iff the suffix splits on `_` into exactly three parts, else a
+        // communication user; one pass that also finds a colon.
+        let delimiters = Delimiters::of(suffix);
+        if delimiters.colon {
+            shape.kind = CommunicationIdentifierKind::Unknown;
+        } else if delimiters.underscores == 2 {
+            shape.underscores = delimiters.first_two.map(|at| prefix_len + at);
+        } else {
+            shape.kind = CommunicationIdentifierKind::CommunicationUser;
+        }
+    } else if find_either(suffix, b':', b':').is_some() {
+        // A third colon makes four segments.
+        shape.kind = CommunicationIdentifierKind::Unknown;
     }
+    shape
 }
 
-/// After an ACS prefix: a Teams extension user iff the suffix splits on `_` into exactly three
-/// parts, else a communication user; unknown if the suffix has a colon. One pass.
-fn extension_or_user(
-    suffix: &[u8],
-    prefix_len: usize,
-    cloud: CommunicationCloudEnvironment,
-) -> Shape {
-    let mut underscores = [0usize; 3];
-    let mut count = 0;
-    let mut from = 0;
-    while let Some(found) = find_either(&suffix[from..], b':', b'_') {
-        let at = from + found;
-        if suffix[at] == b':' {
-            return Shape::Unknown;
-        }
-        if count < underscores.len() {
-            underscores[count] = at;
-        }
-        count += 1;
-        from = at + 1;
-    }
-    if count == 2 {
-        Shape::TeamsExtension {
-            prefix_len,
-            first: prefix_len + underscores[0],
-            second: prefix_len + underscores[1],
-            cloud,
-        }
-    } else {
-        Shape::CommunicationUser
-    }
+/// A text shorter than the window, zero-padded (zero is no delimiter).
+#[inline(never)]
+fn padded(bytes: &[u8]) -> [u8; WINDOW] {
+    let mut padded = [0u8; WINDOW];
+    let len = bytes.len().min(WINDOW);
+    padded[..len].copy_from_slice(&bytes[..len]);
+    padded
 }
 
 /// Position of the first byte equal to `a` or `b`. Compares 16 bytes per step with the
@@ -168,41 +257,75 @@ fn find_either(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
         .map(|at| offset + at)
 }
 
+/// What the text after a prefix holds: whether any `:`, how many `_`, and where the first two are
+/// (offsets past the underscores found are unspecified).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Delimiters {
+    colon: bool,
+    underscores: u32,
+    first_two: [usize; 2],
+}
+
+impl Delimiters {
+    /// One pass that stops at the first colon.
+    #[inline]
+    fn of(bytes: &[u8]) -> Self {
+        let mut found = Self::default();
+        let mut from = 0;
+        while let Some(at) = find_either(&bytes[from..], b':', b'_').map(|at| from + at) {
+            if bytes[at] == b':' {
+                found.colon = true;
+                break;
+            }
+            if let Some(slot) = found.first_two.get_mut(found.underscores as usize) {
+                *slot = at;
+            }
+            found.underscores += 1;
+            from = at + 1;
+        }
+        found
+    }
+}
+
 /// The kind `raw` parses to, without allocating.
 pub(crate) fn kind_of(raw: &str) -> CommunicationIdentifierKind {
-    match classify(raw) {
-        Shape::Phone => CommunicationIdentifierKind::PhoneNumber,
-        Shape::CommunicationUser => CommunicationIdentifierKind::CommunicationUser,
-        Shape::TeamsUser { .. } => CommunicationIdentifierKind::MicrosoftTeamsUser,
-        Shape::TeamsApp { .. } => CommunicationIdentifierKind::MicrosoftTeamsApp,
-        Shape::TeamsExtension { .. } => CommunicationIdentifierKind::TeamsExtensionUser,
-        Shape::Unknown => CommunicationIdentifierKind::Unknown,
+    classify(raw).kind
+}
+
+/// Builds the owned identifier of `shape`, which must be `classify(&raw)`.
+#[inline]
+pub(crate) fn build(raw: String, shape: Shape) -> CommunicationIdentifier {
+    use CommunicationIdentifierKind as Kind;
+    match shape.kind {
+        Kind::PhoneNumber => PhoneNumberIdentifier::from_parsed(raw).into(),
+        Kind::CommunicationUser => CommunicationUserIdentifier::from_parsed(raw).into(),
+        Kind::MicrosoftTeamsUser => MicrosoftTeamsUserIdentifier::from_parsed(
+            raw,
+            shape.prefix_len,
+            shape.anonymous,
+            shape.cloud.into(),
+        )
+        .into(),
+        Kind::MicrosoftTeamsApp => {
+            MicrosoftTeamsAppIdentifier::from_parsed(raw, shape.prefix_len, shape.cloud.into())
+                .into()
+        }
+        Kind::TeamsExtensionUser => TeamsExtensionUserIdentifier::from_parsed(
+            raw,
+            shape.prefix_len,
+            shape.underscores[0],
+            shape.underscores[1],
+            shape.cloud.into(),
+        )
+        .into(),
+        Kind::Unknown => UnknownIdentifier::from_parsed(raw).into(),
     }
 }
 
 /// Parses `raw`, taking ownership of its buffer. Total: every string gives an identifier.
 pub(crate) fn parse(raw: String) -> CommunicationIdentifier {
-    match classify(&raw) {
-        Shape::Phone => PhoneNumberIdentifier::from_parsed(raw).into(),
-        Shape::CommunicationUser => CommunicationUserIdentifier::from_parsed(raw).into(),
-        Shape::TeamsUser {
-            prefix_len,
-            anonymous,
-            cloud,
-        } => MicrosoftTeamsUserIdentifier::from_parsed(raw, prefix_len, anonymous, cloud).into(),
-        Shape::TeamsApp { prefix_len, cloud } => {
-            MicrosoftTeamsAppIdentifier::from_parsed(raw, prefix_len, cloud).into()
-        }
-        Shape::TeamsExtension {
-            prefix_len,
-            first,
-            second,
-            cloud,
-        } => {
-            TeamsExtensionUserIdentifier::from_parsed(raw, prefix_len, first, second, cloud).into()
-        }
-        Shape::Unknown => UnknownIdentifier::from_parsed(raw).into(),
-    }
+    let shape = classify(&raw);
+    build(raw, shape)
 }
 
 #[cfg(test)]
@@ -213,24 +336,89 @@ mod tests {
     fn colons_beyond_the_prefix_window_are_unknown() {
         // `x` * 20 then `:a:b` has three segments but no known prefix.
         let raw = format!("{}:a:b", "x".repeat(20));
-        assert_eq!(classify(&raw), Shape::Unknown);
+        assert_eq!(classify(&raw).kind, CommunicationIdentifierKind::Unknown);
     }
 
     #[test]
     fn extension_offsets_point_at_the_underscores() {
         let raw = "8:acs:r_t_u";
-        let Shape::TeamsExtension {
-            prefix_len,
-            first,
-            second,
-            ..
-        } = classify(raw)
-        else {
-            panic!("not an extension user");
-        };
-        assert_eq!((prefix_len, first, second), (6, 7, 9));
-        assert_eq!(&raw[first..=first], "_");
-        assert_eq!(&raw[second..=second], "_");
+        let shape = classify(raw);
+        assert_eq!(shape.kind, CommunicationIdentifierKind::TeamsExtensionUser);
+        assert_eq!((shape.prefix_len, shape.underscores), (6, [7, 9]));
+        assert_eq!(&raw[7..=7], "_");
+        assert_eq!(&raw[9..=9], "_");
+    }
+
+    #[test]
+    fn every_known_prefix_is_found() {
+        for known in &KNOWN {
+            let shape = classify(&format!("{}x", known.text));
+            let kind = match known.kind {
+                CommunicationIdentifierKind::TeamsExtensionUser => {
+                    CommunicationIdentifierKind::CommunicationUser
+                }
+                kind => kind,
+            };
+            assert_eq!(shape.kind, kind, "{}", known.text);
+            assert_eq!(shape.prefix_len, known.text.len());
+            assert_eq!(
+                (shape.cloud, shape.anonymous),
+                (known.cloud, known.anonymous)
+            );
+            // One byte changed anywhere in the prefix makes it unknown (or another prefix).
+            for at in 0..known.text.len() {
+                let mut raw = known.text.as_bytes().to_vec();
+                raw[at] ^= 0x20;
+                raw.push(b'x');
+                let raw = String::from_utf8(raw).unwrap();
+                let shape = classify(&raw);
+                assert!(
+                    shape.kind == CommunicationIdentifierKind::Unknown
+                        || KNOWN.iter().any(|other| raw.starts_with(other.text)),
+                    "{raw}"
+                );
+            }
+        }
+    }
+
+    /// A plain reference scan, byte by byte.
+    fn delimiters_by_bytes(bytes: &[u8]) -> Delimiters {
+        let positions: Vec<usize> = (0..bytes.len()).filter(|&at| bytes[at] == b'_').collect();
+        Delimiters {
+            colon: bytes.contains(&b':'),
+            underscores: positions.len() as u32,
+            first_two: [0, 1].map(|index| positions.get(index).copied().unwrap_or(0)),
+        }
+    }
+
+    #[test]
+    fn delimiter_scan_agrees_with_a_plain_scan() {
+        for len in [0, 1, 5, 15, 16, 17, 31, 32, 33, 47, 70] {
+            let mut text = vec![b'x'; len];
+            for first in 0..len {
+                for second in first..len {
+                    text[first] = b'_';
+                    text[second] = b'_';
+                    let mut found = Delimiters::of(&text);
+                    let expected = delimiters_by_bytes(&text);
+                    // Offsets past the underscores found are unspecified.
+                    for index in expected.underscores as usize..2 {
+                        found.first_two[index] = expected.first_two[index];
+                    }
+                    assert_eq!(found, expected, "{len} {first} {second}");
+                    text[second] = b':';
+                    assert!(Delimiters::of(&text).colon, "{len} {second}");
+                    text[first] = b'x';
+                    text[second] = b'x';
+                }
+            }
+        }
+        // Bytes next to the delimiters in value must not match.
+        assert_eq!(
+            Delimiters::of(&[b'9', b';', b'^', b'`', 0x80, 0xff]),
+            Delimiters::default()
+        );
+        assert_eq!(Delimiters::of(&[b'_'; 100]).underscores, 100);
     }
 
     #[test]
@@ -253,13 +441,8 @@ mod tests {
 
     #[test]
     fn longest_prefix_fits_the_window() {
-        let raw = "8:teamsvisitor:x";
-        assert!(matches!(
-            classify(raw),
-            Shape::TeamsUser {
-                anonymous: true,
-                ..
-            }
-        ));
+        let shape = classify("8:teamsvisitor:x");
+        assert_eq!(shape.kind, CommunicationIdentifierKind::MicrosoftTeamsUser);
+        assert!(shape.anonymous);
     }
 }
