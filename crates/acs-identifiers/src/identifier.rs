@@ -37,7 +37,7 @@ impl CommunicationIdentifier {
     /// known form gives [`Unknown`](Self::Unknown). Copies `raw_id` once; use
     /// [`From<String>`](#impl-From<String>-for-CommunicationIdentifier) to hand over a buffer.
     pub fn from_raw_id(raw_id: &str) -> Self {
-        crate::parse::parse(raw_id.to_owned())
+        crate::parse::build(raw_id.to_owned(), crate::parse::classify(raw_id))
     }
 
     /// The raw ID. A borrow: no formatting happens.
@@ -107,6 +107,7 @@ impl fmt::Display for CommunicationIdentifier {
 macro_rules! from_kind {
     ($($type:ident => $variant:ident),* $(,)?) => {$(
         impl From<$type> for CommunicationIdentifier {
+            #[inline]
             fn from(identifier: $type) -> Self {
                 Self::$variant(identifier)
             }

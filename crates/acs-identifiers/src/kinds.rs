@@ -69,6 +69,7 @@ impl CommunicationUserIdentifier {
         Ok(Self { id })
     }
 
+    #[inline]
     pub(crate) fn from_parsed(id: String) -> Self {
         Self { id }
     }
@@ -118,6 +119,7 @@ impl UnknownIdentifier {
         Ok(Self { id })
     }
 
+    #[inline]
     pub(crate) fn from_parsed(id: String) -> Self {
         Self { id }
     }
@@ -186,6 +188,7 @@ impl PhoneNumberIdentifier {
     }
 
     /// `raw` must start with `4:`.
+    #[inline]
     pub(crate) fn from_parsed(raw: String) -> Self {
         let number = Span::new(prefix::PHONE.len(), raw.len());
         Self {
@@ -309,6 +312,7 @@ impl MicrosoftTeamsUserIdentifier {
     }
 
     /// `raw` must be `prefix` + user id, where `prefix` matches `anonymous` and `cloud`.
+    #[inline]
     pub(crate) fn from_parsed(
         raw: String,
         prefix_len: usize,
@@ -450,6 +454,7 @@ impl MicrosoftTeamsAppIdentifier {
     }
 
     /// `raw` must be the prefix of `cloud` + app id.
+    #[inline]
     pub(crate) fn from_parsed(
         raw: String,
         prefix_len: usize,
@@ -572,6 +577,7 @@ impl TeamsExtensionUserIdentifier {
 
     /// `raw` must be the prefix of `cloud` + `{resource}_{tenant}_{user}`, with `first` and
     /// `second` the byte offsets of the two `_`.
+    #[inline]
     pub(crate) fn from_parsed(
         raw: String,
         prefix_len: usize,
