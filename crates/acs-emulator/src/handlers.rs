@@ -1,0 +1,625 @@
+//! The request pipeline: route, fault, api-version, authentication, then the operation.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use acs_auth::AuthError;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::header::{AUTHORIZATION, RETRY_AFTER};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use crate::fault::Fault;
+use crate::jwt::{self, format_expires_on};
+use crate::route::{Target, api_version, match_route};
+use crate::state::{Minted, NotFound, Shared};
+use crate::{RequestRecord, Route};
+
+/// Scopes the identity API grants.
+pub(crate) const VALID_SCOPES: &[&str] = &[
+    "chat",
+    "voip",
+    "chat.join",
+    "chat.join.limited",
+    "voip.join",
+];
+
+/// Largest body read; the API's bodies are tiny.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// Shortest and longest `expiresInMinutes` the service accepts.
+const MIN_EXPIRES_IN_MINUTES: i64 = 60;
+const MAX_EXPIRES_IN_MINUTES: i64 = 1440;
+
+/// An error answer: `{"error":{"code","message","target"?,"innererror"?:{"code"}}}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    target: Option<&'static str>,
+    inner_code: Option<&'static str>,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            target: None,
+            inner_code: None,
+            retry_after: None,
+        }
+    }
+
+    fn bad_request(
+        inner_code: &'static str,
+        target: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            target: Some(target),
+            inner_code: Some(inner_code),
+            ..Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
+        }
+    }
+
+    fn denied(inner_code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            inner_code: Some(inner_code),
+            ..Self::new(StatusCode::UNAUTHORIZED, "Denied", message)
+        }
+    }
+
+    fn identity_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "IdentityNotFound",
+            "Provided identity doesn't exist.",
+        )
+    }
+}
+
+impl From<NotFound> for ApiError {
+    fn from(_: NotFound) -> Self {
+        Self::identity_not_found()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = Map::new();
+        error.insert("code".to_owned(), Value::from(self.code));
+        error.insert("message".to_owned(), Value::from(self.message));
+        if let Some(target) = self.target {
+            error.insert("target".to_owned(), Value::from(target));
+        }
+        if let Some(inner) = self.inner_code {
+            error.insert("innererror".to_owned(), json!({ "code": inner }));
+        }
+        let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+type Answer = Result<Response, ApiError>;
+
+/// The one handler: every request comes here.
+pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let (route, identity) = match match_route(&parts.method, &path) {
+        Target::Service { route, identity } => (Some(route), identity),
+        Target::AdminFaults => (None, None),
+        Target::WrongMethod => {
+            let answer = ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                format!(
+                    "The requested resource does not support http method '{}'.",
+                    parts.method
+                ),
+            );
+            return finish(&shared, &parts, None, answer.into_response(), false);
+        }
+        Target::NotFound => {
+            let answer = ApiError::new(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                "No HTTP resource was found that matches the request URI.",
+            );
+            return finish(&shared, &parts, None, answer.into_response(), false);
+        }
+    };
+    let Some(route) = route else {
+        let answer = admin_faults(&shared, &parts, body).await;
+        return finish(
+            &shared,
+            &parts,
+            None,
+            answer.unwrap_or_else(IntoResponse::into_response),
+            false,
+        );
+    };
+
+    let mut injected = false;
+    let answer = match shared.take_fault(route) {
+        Some(hit) => {
+            if !hit.delay.is_zero() {
+                tokio::time::sleep(hit.delay).await;
+            }
+            match hit.status {
+                Some(status) => {
+                    injected = true;
+                    Err(ApiError {
+                        retry_after: hit.retry_after,
+                        ..ApiError::new(
+                            status,
+                            status_code_name(status),
+                            format!("Injected fault: {status}."),
+                        )
+                    })
+                }
+                None => serve(&shared, route, identity, &parts, body).await,
+            }
+        }
+        None => serve(&shared, route, identity, &parts, body).await,
+    };
+    let response = answer.unwrap_or_else(IntoResponse::into_response);
+    finish(&shared, &parts, Some(route), response, injected)
+}
+
+/// Logs and records the answer.
+fn finish(
+    shared: &Shared,
+    parts: &Parts,
+    route: Option<Route>,
+    response: Response,
+    injected: bool,
+) -> Response {
+    tracing::debug!(
+        method = %parts.method,
+        route = route.map_or("-", Route::name),
+        status = response.status().as_u16(),
+        injected,
+        "acs-emulator answered"
+    );
+    shared.record(RequestRecord {
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        route,
+        status: response.status(),
+        injected,
+    });
+    response
+}
+
+async fn serve(
+    shared: &Shared,
+    route: Route,
+    identity: Option<String>,
+    parts: &Parts,
+    body: Body,
+) -> Answer {
+    check_api_version(route, parts)?;
+    let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestBodyTooLarge",
+            "The request body is too large.",
+        )
+    })?;
+    let bearer = authenticate(shared, route, parts, &body)?;
+    let identity = identity.as_deref().unwrap_or_default();
+    match route {
+        Route::CreateIdentity => create_identity(shared, &body),
+        Route::IssueAccessToken => issue_access_token(shared, identity, &body),
+        Route::RevokeAccessTokens => {
+            shared.revoke(identity)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Route::DeleteIdentity => {
+            shared.delete(identity)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Route::ExchangeTeamsUserToken => exchange_teams_user_token(shared, &body),
+        Route::ExchangeEntraToken | Route::ExchangeTeamsExtensionToken => {
+            exchange_entra_token(shared, route, bearer.as_deref().unwrap_or_default())
+        }
+    }
+}
+
+fn check_api_version(route: Route, parts: &Parts) -> Result<(), ApiError> {
+    let Some(version) = api_version(parts.uri.query()) else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        ));
+    };
+    if route.api_versions().contains(&version.as_str()) {
+        return Ok(());
+    }
+    Err(ApiError {
+        target: Some("api-version"),
+        ..ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "UnsupportedApiVersion",
+            format!(
+                "The HTTP resource that matches the request URI '{}' does not support the API version '{}'. Supported: {}.",
+                parts.uri.path(),
+                // The version is echoed, as the service does, but cut short: it is client input.
+                version.chars().take(40).collect::<String>(),
+                route.api_versions().join(", "),
+            ),
+        )
+    })
+}
+
+/// Checks the caller's credentials; returns the bearer token when one was used.
+///
+/// Identity routes take HMAC (verified with the emulator's key) or any non-empty bearer token
+/// (not verified: the emulator has no Entra ID to check it with). The Entra exchange routes take
+/// only a bearer token.
+fn authenticate(
+    shared: &Shared,
+    route: Route,
+    parts: &Parts,
+    body: &Bytes,
+) -> Result<Option<String>, ApiError> {
+    let authorization = parts.headers.get(AUTHORIZATION);
+    let bearer = authorization
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            value
+                .get(..7)
+                .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+                .map(|_| value[7..].trim())
+        });
+    if let Some(token) = bearer {
+        if token.is_empty() {
+            return Err(ApiError::denied(
+                "MalformedAuthorization",
+                "The bearer token is empty.",
+            ));
+        }
+        return Ok(Some(token.to_owned()));
+    }
+    if route.is_entra_exchange() {
+        return Err(ApiError::denied(
+            if authorization.is_some() {
+                "MalformedAuthorization"
+            } else {
+                "MissingAuthorization"
+            },
+            "This route takes `Authorization: Bearer <Entra ID access token>`.",
+        ));
+    }
+    shared
+        .verifier
+        .verify_parts(
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            body,
+            shared.clock.now(),
+        )
+        .map(|()| None)
+        .map_err(|error| {
+            let inner = match &error {
+                AuthError::MissingHeader { name } if name == "authorization" => {
+                    "MissingAuthorization"
+                }
+                AuthError::MissingHeader { .. } => "MissingHeader",
+                AuthError::MalformedAuthorization { .. } => "MalformedAuthorization",
+                AuthError::MalformedHeader { .. } => "MalformedHeader",
+                AuthError::ContentHashMismatch => "ContentHashMismatch",
+                AuthError::SignatureMismatch => "SignatureMismatch",
+                AuthError::DateOutsideSkew { .. } => "DateOutsideSkew",
+                _ => "InvalidAuthentication",
+            };
+            // AuthError's text never contains the key, a signature or a body.
+            ApiError::denied(inner, format!("Denied by the resource provider: {error}."))
+        })
+}
+
+/// Reads a JSON body; an empty body (or `null`) reads as `T::default()`.
+fn read_body<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    match serde_json::from_slice::<Option<T>>(body) {
+        Ok(value) => Ok(value.unwrap_or_default()),
+        Err(error) => Err(ApiError::bad_request(
+            "InvalidRequestBody",
+            "body",
+            format!("The request body is not valid: {error}."),
+        )),
+    }
+}
+
+fn check_scopes(scopes: &[String], target: &'static str) -> Result<(), ApiError> {
+    if let Some(bad) = scopes
+        .iter()
+        .find(|scope| !VALID_SCOPES.contains(&scope.as_str()))
+    {
+        return Err(ApiError::bad_request(
+            "InvalidScope",
+            target,
+            format!(
+                "Scope '{}' is not valid; valid scopes are {}.",
+                bad.chars().take(40).collect::<String>(),
+                VALID_SCOPES.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_expires_in(shared: &Shared, minutes: Option<i64>) -> Result<(), ApiError> {
+    let min = if shared.settings.allow_short_lifetimes {
+        1
+    } else {
+        MIN_EXPIRES_IN_MINUTES
+    };
+    match minutes {
+        Some(minutes) if !(min..=MAX_EXPIRES_IN_MINUTES).contains(&minutes) => {
+            Err(ApiError::bad_request(
+                "InvalidExpiresInMinutes",
+                "expiresInMinutes",
+                format!(
+                    "expiresInMinutes must be between {min} and {MAX_EXPIRES_IN_MINUTES}; it was {minutes}."
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn token_json(minted: &Minted) -> Value {
+    json!({ "token": minted.token, "expiresOn": format_expires_on(minted.expires_on) })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateIdentityBody {
+    create_token_with_scopes: Option<Vec<String>>,
+    expires_in_minutes: Option<i64>,
+}
+
+fn create_identity(shared: &Shared, body: &Bytes) -> Answer {
+    let request: CreateIdentityBody = read_body(body)?;
+    let scopes = request.create_token_with_scopes.unwrap_or_default();
+    check_scopes(&scopes, "createTokenWithScopes")?;
+    check_expires_in(shared, request.expires_in_minutes)?;
+    let id = shared.create_identity();
+    let mut answer = json!({ "identity": { "id": id } });
+    if !scopes.is_empty() {
+        let lifetime = shared.lifetime(
+            request.expires_in_minutes,
+            shared.settings.default_identity_lifetime,
+        );
+        let minted = shared.issue_token(&id, &scopes, lifetime)?;
+        answer["accessToken"] = token_json(&minted);
+    }
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IssueTokenBody {
+    scopes: Option<Vec<String>>,
+    expires_in_minutes: Option<i64>,
+}
+
+fn issue_access_token(shared: &Shared, identity: &str, body: &Bytes) -> Answer {
+    let request: IssueTokenBody = read_body(body)?;
+    let scopes = request.scopes.unwrap_or_default();
+    if scopes.is_empty() {
+        return Err(ApiError::bad_request(
+            "MissingScopes",
+            "scopes",
+            "scopes is required and must name at least one scope.",
+        ));
+    }
+    check_scopes(&scopes, "scopes")?;
+    check_expires_in(shared, request.expires_in_minutes)?;
+    let lifetime = shared.lifetime(
+        request.expires_in_minutes,
+        shared.settings.default_identity_lifetime,
+    );
+    let minted = shared.issue_token(identity, &scopes, lifetime)?;
+    Ok((StatusCode::OK, axum::Json(token_json(&minted))).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TeamsUserBody {
+    token: Option<String>,
+    app_id: Option<String>,
+    user_id: Option<String>,
+}
+
+fn exchange_teams_user_token(shared: &Shared, body: &Bytes) -> Answer {
+    let request: TeamsUserBody = read_body(body)?;
+    let required = |value: Option<String>, name: &'static str| {
+        value.filter(|text| !text.trim().is_empty()).ok_or_else(|| {
+            ApiError::bad_request("MissingField", name, format!("{name} is required."))
+        })
+    };
+    let token = required(request.token, "token")?;
+    let app_id = required(request.app_id, "appId")?;
+    let user_id = required(request.user_id, "userId")?;
+    // When the Entra token is a readable JWT, hold it to what the service checks.
+    if let Some(claims) = jwt::read_claims(&token) {
+        reject_expired(shared, &claims)?;
+        let oid = claims.get("oid").and_then(Value::as_str);
+        if oid.is_some_and(|oid| oid != user_id) {
+            return Err(ApiError::bad_request(
+                "UserIdMismatch",
+                "userId",
+                "userId does not match the oid claim of the token.",
+            ));
+        }
+        let app = claims
+            .get("appid")
+            .or_else(|| claims.get("azp"))
+            .and_then(Value::as_str);
+        if app.is_some_and(|app| app != app_id) {
+            return Err(ApiError::bad_request(
+                "AppIdMismatch",
+                "appId",
+                "appId does not match the appid claim of the token.",
+            ));
+        }
+    }
+    let lifetime = shared.lifetime(None, shared.settings.exchange_lifetime);
+    let minted = shared.issue_teams_user_token(&user_id, lifetime);
+    Ok((StatusCode::OK, axum::Json(token_json(&minted))).into_response())
+}
+
+/// 401 when a readable token's `exp` has passed on the emulator's clock.
+fn reject_expired(shared: &Shared, claims: &Map<String, Value>) -> Result<(), ApiError> {
+    let expired = claims
+        .get("exp")
+        .and_then(Value::as_f64)
+        .and_then(|exp| OffsetDateTime::from_unix_timestamp(exp as i64).ok())
+        .is_some_and(|exp| exp <= shared.clock.now());
+    if expired {
+        return Err(ApiError::denied(
+            "TokenExpired",
+            "The Entra ID token has expired.",
+        ));
+    }
+    Ok(())
+}
+
+fn exchange_entra_token(shared: &Shared, route: Route, bearer: &str) -> Answer {
+    let claims = jwt::read_claims(bearer);
+    if let Some(claims) = &claims {
+        reject_expired(shared, claims)?;
+    }
+    let claim = |name: &str| {
+        claims
+            .as_ref()
+            .and_then(|claims| claims.get(name))
+            .and_then(Value::as_str)
+            .filter(|text| !text.is_empty())
+    };
+    // The same Entra user always maps to the same ACS identity: key on the token's subject,
+    // or on the whole text of a token that is not a readable JWT.
+    let subject = claim("oid").or_else(|| claim("sub")).unwrap_or(bearer);
+    let tenant = claim("tid").unwrap_or_default();
+    let resource = &shared.settings.resource_id;
+    let (id, scopes) = if route == Route::ExchangeTeamsExtensionToken {
+        let tenant =
+            claim("tid").map_or_else(|| jwt::derived_uuid(&["tenant", subject]), str::to_owned);
+        let user =
+            claim("oid").map_or_else(|| jwt::derived_uuid(&["user", subject]), str::to_owned);
+        (
+            format!("8:acs:{resource}_{tenant}_{user}"),
+            vec!["voip".to_owned()],
+        )
+    } else {
+        let user = jwt::derived_uuid(&["entra", tenant, subject]);
+        (
+            format!("8:acs:{resource}_0000002{}", &user[7..]),
+            vec!["chat".to_owned(), "voip".to_owned()],
+        )
+    };
+    shared.ensure_identity(&id)?;
+    let lifetime = shared.lifetime(None, shared.settings.exchange_lifetime);
+    let minted = shared.issue_token(&id, &scopes, lifetime)?;
+    let answer = json!({ "identity": { "id": id }, "accessToken": token_json(&minted) });
+    Ok((StatusCode::OK, axum::Json(answer)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FaultBody {
+    route: Option<String>,
+    status: Option<u16>,
+    retry_after_seconds: Option<u64>,
+    delay_ms: Option<u64>,
+    times: Option<u32>,
+}
+
+/// `POST /_emulator/faults` queues a fault; `DELETE /_emulator/faults` clears them. No
+/// authentication: the emulator only listens on 127.0.0.1.
+async fn admin_faults(shared: &Shared, parts: &Parts, body: Body) -> Answer {
+    if parts.method == http::Method::DELETE {
+        shared.clear_faults();
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestBodyTooLarge",
+            "The request body is too large.",
+        )
+    })?;
+    let request: FaultBody = read_body(&body)?;
+    let delay = StdDuration::from_millis(request.delay_ms.unwrap_or(0));
+    let mut fault = match request.status {
+        Some(status) if (100..=999).contains(&status) => Fault::status(status).with_delay(delay),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "InvalidStatus",
+                "status",
+                "status must be 100..=999.",
+            ));
+        }
+        None if request.delay_ms.is_some() => Fault::delay(delay),
+        None => {
+            return Err(ApiError::bad_request(
+                "MissingField",
+                "status",
+                "A fault needs a status, a delayMs, or both.",
+            ));
+        }
+    };
+    if let Some(seconds) = request.retry_after_seconds {
+        fault = fault.retry_after(StdDuration::from_secs(seconds));
+    }
+    if let Some(times) = request.times {
+        fault = fault.times(times);
+    }
+    if let Some(route) = request.route {
+        let route = route
+            .parse::<Route>()
+            .map_err(|error| ApiError::bad_request("InvalidRoute", "route", error.to_string()))?;
+        fault = fault.on(route);
+    }
+    shared.push_fault(fault);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A PascalCase code naming an injected status, as Azure services name theirs.
+fn status_code_name(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        408 => "RequestTimeout",
+        409 => "Conflict",
+        429 => "TooManyRequests",
+        500 => "InternalServerError",
+        502 => "BadGateway",
+        503 => "ServiceUnavailable",
+        504 => "GatewayTimeout",
+        _ => "InjectedFault",
+    }
+}

@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+mod clock;
+mod emulator;
+mod error;
+mod fault;
+mod handlers;
+mod jwt;
+mod record;
+mod route;
+mod state;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
+pub use error::EmulatorError;
+pub use fault::Fault;
+pub use record::{IdentityState, RequestRecord, TokenStatus};
+pub use route::{
+    ENTRA_EXCHANGE_API_VERSION, IDENTITY_API_VERSIONS, Route, TEAMS_EXTENSION_EXCHANGE_API_VERSION,
+    UnknownRoute,
+};
+
+/// The scopes the identity routes accept in `scopes` and `createTokenWithScopes`.
+pub const VALID_SCOPES: &[&str] = handlers::VALID_SCOPES;

@@ -1,0 +1,123 @@
+//! A small client for the emulator: builds, signs and sends requests, and reads the answers.
+
+#![allow(dead_code, unreachable_pub)] // Each test file uses a different part of this helper.
+
+use acs_auth::HmacSigner;
+use acs_emulator::RunningEmulator;
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// How a request authenticates.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// HMAC with the emulator's own key, dated `at`.
+    Hmac { at: OffsetDateTime },
+    /// HMAC with this signer, dated `at`.
+    HmacWith {
+        signer: HmacSigner,
+        at: OffsetDateTime,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// This exact `Authorization` value, and no other auth header.
+    Raw(String),
+    /// Nothing.
+    None,
+}
+
+/// An answer: status, headers, body as text and as JSON (`Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Answer {
+    /// The `error.code` of an error body.
+    pub fn error_code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("<none>")
+    }
+
+    /// The `error.innererror.code` of an error body.
+    pub fn inner_code(&self) -> &str {
+        self.json["error"]["innererror"]["code"]
+            .as_str()
+            .unwrap_or("<none>")
+    }
+}
+
+/// Builds a request to `path_and_query` on `emulator`, signs it as `auth` says, sends it.
+pub async fn send(
+    emulator: &RunningEmulator,
+    method: Method,
+    path_and_query: &str,
+    body: &[u8],
+    auth: Auth,
+) -> Answer {
+    let url = format!("http://{}{}", emulator.local_addr(), path_and_query);
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(&url)
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .expect("a valid request");
+    match auth {
+        Auth::Hmac { at } => emulator
+            .signer()
+            .sign_at(&mut request, at)
+            .expect("signable"),
+        Auth::HmacWith { signer, at } => signer.sign_at(&mut request, at).expect("signable"),
+        Auth::Bearer(token) => {
+            request.headers_mut().insert(
+                "authorization",
+                format!("Bearer {token}").parse().expect("a header value"),
+            );
+        }
+        Auth::Raw(value) => {
+            request
+                .headers_mut()
+                .insert("authorization", value.parse().expect("a header value"));
+        }
+        Auth::None => {}
+    }
+    send_signed(request).await
+}
+
+/// Sends an already built (and possibly signed) request.
+pub async fn send_signed(request: http::Request<Vec<u8>>) -> Answer {
+    let request = reqwest::Request::try_from(request).expect("a reqwest request");
+    let response = reqwest::Client::new()
+        .execute(request)
+        .await
+        .expect("the emulator answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("a body");
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        text,
+        json,
+    }
+}
+
+/// The percent-encoded form of an identity ID for a path segment.
+pub fn encode(id: &str) -> String {
+    id.replace(':', "%3A")
+}
+
+/// The keys of a JSON object, sorted.
+pub fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
