@@ -85,8 +85,9 @@ pub(crate) async fn run(weak: Weak<Inner>, signals: Arc<Signals>, alive: Arc<()>
                 }
             }
             Plan::Run(attempt) => {
+                // Boxed: an idle task (the common state) stays small.
                 let (result, span) = tokio::select! {
-                    finished = attempt.execute() => finished,
+                    finished = Box::pin(attempt.execute()) => finished,
                     () = stopped(&mut stop) => return,
                 };
                 match weak.upgrade() {

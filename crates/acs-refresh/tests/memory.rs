@@ -1,0 +1,51 @@
+//! Heap and inline size of one proactive credential, besides its token text.
+
+use std::alloc::System;
+use std::time::Duration;
+
+use acs_refresh::{AccessToken, CommunicationTokenCredential, CommunicationTokenRefreshOptions};
+use acs_token::test_util::TokenBuilder;
+use cap::Cap;
+
+#[global_allocator]
+static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
+
+#[test]
+fn one_proactive_credential_takes_under_2_kib_besides_its_token() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let jwt = TokenBuilder::acs_user(time::OffsetDateTime::now_utc(), Duration::from_secs(86_400)).build();
+        let initial: AccessToken = jwt.parse().unwrap();
+        // Warm up lazily initialised statics (replica count, runtime internals).
+        let warm = CommunicationTokenCredential::with_refresh(
+            CommunicationTokenRefreshOptions::new(|| async { Ok::<_, std::io::Error>(String::new()) })
+                .refresh_proactively(true)
+                .initial_token(initial.clone()),
+        );
+        warm.get_token().await.unwrap();
+        tokio::task::yield_now().await;
+
+        let before = ALLOCATOR.allocated();
+        let credential = CommunicationTokenCredential::with_refresh(
+            CommunicationTokenRefreshOptions::new(|| async { Ok::<_, std::io::Error>(String::new()) })
+                .refresh_proactively(true)
+                .initial_token(initial.clone()),
+        );
+        credential.get_token().await.unwrap();
+        tokio::task::yield_now().await; // the background task has started and is asleep
+        assert!(credential.background_task().is_running());
+        let heap = ALLOCATOR.allocated() - before;
+        let replicas = std::thread::available_parallelism().map_or(1, usize::from).min(8).next_power_of_two();
+        // Each extra replica is a copy of the token text in its own `Arc<str>` (two counters).
+        let token_copies = (replicas - 1) * (jwt.len() + 16);
+        let own = heap - token_copies + std::mem::size_of::<CommunicationTokenCredential>();
+        eprintln!(
+            "proactive credential: {heap} B heap ({replicas} token replicas of {} B), {own} B besides the token",
+            jwt.len()
+        );
+        assert!(own < 2048, "{own} bytes");
+    });
+}
