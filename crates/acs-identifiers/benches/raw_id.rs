@@ -3,7 +3,9 @@
 //! Targets: at least 49 M parsed/s and 200 M formatted/s (10x and 20x the official JS SDK's
 //! 4.9 M/s and 20 M/s).
 
-use acs_identifiers::{CommunicationIdentifier, CommunicationIdentifierKind};
+use acs_identifiers::{
+    CommunicationIdentifier, CommunicationIdentifierKind, CommunicationIdentifierRef,
+};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 
@@ -60,6 +62,17 @@ fn parse(bencher: Bencher<'_, '_>) {
     bencher.counter(ItemsCount::new(ids.len())).bench(|| {
         for id in &ids {
             black_box(CommunicationIdentifier::from_raw_id(black_box(id)));
+        }
+    });
+}
+
+/// The borrowed parse: kind and part offsets, no copy.
+#[divan::bench]
+fn parse_ref(bencher: Bencher<'_, '_>) {
+    let ids = mix();
+    bencher.counter(ItemsCount::new(ids.len())).bench(|| {
+        for id in &ids {
+            black_box(CommunicationIdentifierRef::parse(black_box(id)));
         }
     });
 }

@@ -35,9 +35,11 @@ pub enum CommunicationIdentifier {
 impl CommunicationIdentifier {
     /// Parses a raw ID (`8:acs:...`, `4:+1...`, `8:orgid:...`, ...). Never fails: a string of no
     /// known form gives [`Unknown`](Self::Unknown). Copies `raw_id` once; use
-    /// [`From<String>`](#impl-From<String>-for-CommunicationIdentifier) to hand over a buffer.
+    /// [`From<String>`](#impl-From<String>-for-CommunicationIdentifier) to hand over a buffer, or
+    /// [`CommunicationIdentifierRef::parse`](crate::CommunicationIdentifierRef::parse) to only
+    /// inspect it.
     pub fn from_raw_id(raw_id: &str) -> Self {
-        crate::parse::build(raw_id.to_owned(), crate::parse::classify(raw_id))
+        crate::CommunicationIdentifierRef::parse(raw_id).into_owned()
     }
 
     /// The raw ID. A borrow: no formatting happens.

@@ -26,7 +26,7 @@ impl CommunicationIdentifierKind {
     /// `CommunicationIdentifier::from_raw_id(raw_id).kind()`, for routing before (or instead of)
     /// taking ownership.
     pub fn of_raw_id(raw_id: &str) -> Self {
-        crate::parse::kind_of(raw_id)
+        crate::CommunicationIdentifierRef::parse(raw_id).kind()
     }
 
     /// The wire name of the kind, e.g. `microsoftTeamsUser`.

@@ -151,6 +151,17 @@ by_raw_id!(UnknownIdentifier);
 
 // ---------------------------------------------------------------------------------------------
 
+/// Whether a phone value (the raw ID after `4:`) is the anonymous caller.
+pub(crate) fn is_anonymous_phone(value: &str) -> bool {
+    value == "anonymous"
+}
+
+/// The asserted id of a phone value: the text after its last `_`, if not empty.
+pub(crate) fn asserted_id_of(value: &str) -> Option<&str> {
+    let start = value.rfind('_')? + 1;
+    Some(&value[start..]).filter(|asserted| !asserted.is_empty())
+}
+
 /// A phone number. Its raw ID is `4:` followed by the number as given (`+` kept).
 ///
 /// [`is_anonymous`](Self::is_anonymous) and [`asserted_id`](Self::asserted_id) are derived from
@@ -224,15 +235,13 @@ impl PhoneNumberIdentifier {
 
     /// Whether this is the anonymous caller (`4:anonymous`).
     pub fn is_anonymous(&self) -> bool {
-        self.value() == "anonymous"
+        is_anonymous_phone(self.value())
     }
 
     /// The asserted id: the text after the last `_` of the value, if there is any.
     /// `4:+14255550123_abc` has `abc`; `4:+14255550123_` has none.
     pub fn asserted_id(&self) -> Option<&str> {
-        let value = self.value();
-        let start = value.rfind('_')? + 1;
-        Some(&value[start..]).filter(|asserted| !asserted.is_empty())
+        asserted_id_of(self.value())
     }
 
     pub(crate) fn into_raw_id(mut self) -> String {

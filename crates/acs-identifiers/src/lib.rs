@@ -3,6 +3,7 @@
 mod cloud;
 mod error;
 mod identifier;
+mod identifier_ref;
 mod kind;
 mod kinds;
 mod layout;
@@ -13,6 +14,7 @@ mod parse;
 pub use cloud::CommunicationCloudEnvironment;
 pub use error::IdentifierError;
 pub use identifier::CommunicationIdentifier;
+pub use identifier_ref::CommunicationIdentifierRef;
 pub use kind::CommunicationIdentifierKind;
 pub use kinds::{
     CommunicationUserIdentifier, MicrosoftTeamsAppIdentifier, MicrosoftTeamsUserIdentifier,

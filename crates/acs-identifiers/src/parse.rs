@@ -287,11 +287,6 @@ impl Delimiters {
     }
 }
 
-/// The kind `raw` parses to, without allocating.
-pub(crate) fn kind_of(raw: &str) -> CommunicationIdentifierKind {
-    classify(raw).kind
-}
-
 /// Builds the owned identifier of `shape`, which must be `classify(&raw)`.
 #[inline]
 pub(crate) fn build(raw: String, shape: Shape) -> CommunicationIdentifier {

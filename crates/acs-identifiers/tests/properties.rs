@@ -174,3 +174,96 @@ mod model {
         }
     }
 }
+
+/// The borrowed parse agrees with the owned one on kind, parts and raw ID.
+fn check_borrowed_agrees(raw: &str) {
+    use acs_identifiers::CommunicationIdentifierRef as IdRef;
+    let borrowed = IdRef::parse(raw);
+    let owned = Id::from_raw_id(raw);
+    assert_eq!(borrowed.kind(), owned.kind(), "{raw:?}");
+    assert_eq!(borrowed.raw_id(), owned.raw_id());
+    assert_eq!(borrowed, owned);
+    assert_eq!(borrowed.into_owned(), owned);
+    assert_eq!(Id::from(borrowed), owned);
+    assert_eq!(borrowed.to_string(), raw);
+    let none = (None, None, None, None, None, None, None, None);
+    let parts = match &owned {
+        Id::CommunicationUser(user) => (Some(user.id()), None, None, None, None, None, None, None),
+        Id::Unknown(unknown) => (Some(unknown.id()), None, None, None, None, None, None, None),
+        Id::PhoneNumber(phone) => (
+            None,
+            Some(phone.phone_number()),
+            phone.asserted_id(),
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),
+        Id::MicrosoftTeamsUser(user) => (
+            None,
+            None,
+            None,
+            Some(user.user_id()),
+            None,
+            None,
+            None,
+            Some(user.cloud().clone()),
+        ),
+        Id::MicrosoftTeamsApp(app) => (
+            None,
+            None,
+            None,
+            None,
+            Some(app.app_id()),
+            None,
+            None,
+            Some(app.cloud().clone()),
+        ),
+        Id::TeamsExtensionUser(user) => (
+            None,
+            None,
+            None,
+            Some(user.user_id()),
+            None,
+            Some(user.tenant_id()),
+            Some(user.resource_id()),
+            Some(user.cloud().clone()),
+        ),
+        _ => none,
+    };
+    assert_eq!(
+        (
+            borrowed.id(),
+            borrowed.phone_number(),
+            borrowed.asserted_id(),
+            borrowed.user_id(),
+            borrowed.app_id(),
+            borrowed.tenant_id(),
+            borrowed.resource_id(),
+            borrowed.cloud(),
+        ),
+        parts,
+        "{raw:?}"
+    );
+    let anonymous = match &owned {
+        Id::PhoneNumber(phone) => phone.is_anonymous(),
+        Id::MicrosoftTeamsUser(user) => user.is_anonymous(),
+        _ => false,
+    };
+    assert_eq!(borrowed.is_anonymous(), anonymous, "{raw:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn borrowed_parse_agrees_on_arbitrary_strings(raw in any::<String>()) {
+        check_borrowed_agrees(&raw);
+    }
+
+    #[test]
+    fn borrowed_parse_agrees_on_prefixed_strings(raw in prefixed_raw_id()) {
+        check_borrowed_agrees(&raw);
+    }
+}

@@ -4,9 +4,10 @@ use std::collections::{HashMap, HashSet};
 
 use acs_identifiers::{
     CommunicationCloudEnvironment as Cloud, CommunicationIdentifier as Id,
-    CommunicationIdentifierKind as Kind, CommunicationUserIdentifier, IdentifierError,
-    MicrosoftTeamsAppIdentifier, MicrosoftTeamsUserIdentifier, PhoneNumberIdentifier,
-    TeamsExtensionUserIdentifier, UnknownIdentifier,
+    CommunicationIdentifierKind as Kind, CommunicationIdentifierRef as IdRef,
+    CommunicationUserIdentifier, IdentifierError, MicrosoftTeamsAppIdentifier,
+    MicrosoftTeamsUserIdentifier, PhoneNumberIdentifier, TeamsExtensionUserIdentifier,
+    UnknownIdentifier,
 };
 
 const R: &str = "bbbcbc1e-9f06-482a-b5d8-20e3f26ef0cd";
@@ -21,6 +22,9 @@ fn parse(raw: &str) -> Id {
     assert_eq!(raw.parse::<Id>().unwrap(), id);
     assert_eq!(Id::from(raw.to_owned()), id);
     assert_eq!(id.clone().into_raw_id(), raw);
+    // The borrowed parse agrees, and owns into the same identifier.
+    assert_eq!(IdRef::parse(raw), id);
+    assert_eq!(IdRef::parse(raw).into_owned(), id);
     id
 }
 
@@ -392,6 +396,7 @@ fn debug_shows_parts() {
 fn identifiers_are_send_and_sync() {
     fn check<X: Send + Sync + 'static>() {}
     check::<Id>();
+    check::<IdRef<'static>>();
     check::<IdentifierError>();
 }
 
