@@ -79,6 +79,16 @@ proptest! {
     fn prefixed_strings_round_trip(raw in prefixed_raw_id()) {
         check_round_trip(&raw);
     }
+
+    #[test]
+    fn borrowed_parse_agrees_on_arbitrary_strings(raw in any::<String>()) {
+        check_borrowed_agrees(&raw);
+    }
+
+    #[test]
+    fn borrowed_parse_agrees_on_prefixed_strings(raw in prefixed_raw_id()) {
+        check_borrowed_agrees(&raw);
+    }
 }
 
 #[cfg(feature = "serde")]
@@ -252,18 +262,4 @@ fn check_borrowed_agrees(raw: &str) {
         _ => false,
     };
     assert_eq!(borrowed.is_anonymous(), anonymous, "{raw:?}");
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
-
-    #[test]
-    fn borrowed_parse_agrees_on_arbitrary_strings(raw in any::<String>()) {
-        check_borrowed_agrees(&raw);
-    }
-
-    #[test]
-    fn borrowed_parse_agrees_on_prefixed_strings(raw in prefixed_raw_id()) {
-        check_borrowed_agrees(&raw);
-    }
 }
