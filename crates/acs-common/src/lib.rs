@@ -8,6 +8,17 @@ pub mod token {
     pub use acs_token::*;
 }
 
+/// The credential ACS clients ask for tokens: [`credential::CommunicationTokenCredential`],
+/// built from a static token or from a refresher with
+/// [`credential::CommunicationTokenRefreshOptions`].
+///
+/// This is the [`acs_refresh`] crate (feature `credential`, on by default).
+#[cfg(feature = "credential")]
+pub mod credential {
+    #[doc(inline)]
+    pub use acs_refresh::*;
+}
+
 /// Communication identifiers and raw IDs: [`identifiers::CommunicationIdentifier`] and its kinds.
 ///
 /// This is the [`acs_identifiers`] crate (feature `identifiers`, on by default).
