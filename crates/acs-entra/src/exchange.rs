@@ -1,0 +1,177 @@
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use acs_http::{DecodeError, Endpoint, HttpClient, HttpError, TokenResponse};
+use acs_refresh::{BoxError, RefreshedToken, TokenRefresher};
+use acs_token::AccessToken;
+use azure_core::credentials::TokenCredential;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use url::Url;
+
+use crate::clock::Clock;
+use crate::error::EntraError;
+use crate::options::EntraCommunicationTokenCredentialOptions;
+use crate::scopes::ExchangeRoute;
+
+/// A cached ACS token is exchanged again once it has less than this left: the refresh engine's
+/// proactive window, so an engine-requested refresh always finds the cached token due.
+pub const EXCHANGE_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// Exchanges Entra tokens for ACS tokens: the [`TokenRefresher`] behind an Entra-backed
+/// credential.
+///
+/// Each call ([`exchange`](Self::exchange), or [`refresh`](TokenRefresher::refresh) from the
+/// credential's engine) asks the Entra credential for a token (Entra credentials cache their
+/// own tokens, so this is cheap), then exchanges it only when it differs from the Entra token
+/// of the last exchange or when the ACS token from that exchange has less than
+/// [`EXCHANGE_WINDOW`] left. Otherwise it returns the cached ACS token. The cache keeps a
+/// SHA-256 digest of the Entra token, not the token.
+pub struct EntraTokenExchange {
+    entra_credential: Arc<dyn TokenCredential>,
+    scopes: Arc<[String]>,
+    route: ExchangeRoute,
+    url: Url,
+    http: HttpClient,
+    clock: Clock,
+    cache: Mutex<Option<Cached>>,
+}
+
+struct Cached {
+    entra_digest: [u8; 32],
+    token: AccessToken,
+}
+
+/// The exchange response: `{"identity":{"id"},"accessToken":{"token","expiresOn"}}`.
+#[derive(Deserialize)]
+struct ExchangeResponse {
+    #[serde(rename = "accessToken")]
+    access_token: TokenResponse,
+}
+
+impl EntraTokenExchange {
+    /// An exchange for these options. Builds an HTTP client with the defaults unless the
+    /// options carry one.
+    ///
+    /// # Errors
+    /// [`EntraError::Endpoint`] for an endpoint that is not `https` (or `http` on a loopback
+    /// host); [`EntraError::HttpClient`] when the HTTP client cannot be built.
+    pub fn new(options: &EntraCommunicationTokenCredentialOptions) -> Result<Self, EntraError> {
+        let endpoint = Endpoint::parse(&options.resource_endpoint).map_err(EntraError::Endpoint)?;
+        let mut url = endpoint.url_for(options.route.path());
+        url.query_pairs_mut()
+            .append_pair("api-version", options.route.api_version());
+        let http = match &options.http {
+            Some(http) => http.clone(),
+            None => HttpClient::new().map_err(EntraError::HttpClient)?,
+        };
+        Ok(EntraTokenExchange {
+            entra_credential: Arc::clone(&options.entra_credential),
+            scopes: Arc::clone(&options.scopes),
+            route: options.route,
+            url,
+            http,
+            clock: options.clock.clone(),
+            cache: Mutex::new(None),
+        })
+    }
+
+    /// The route the scopes selected.
+    pub fn route(&self) -> ExchangeRoute {
+        self.route
+    }
+
+    /// The exchange URL, with its `api-version`.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The HTTP client (its retry policy bounds how long one exchange can take).
+    pub(crate) fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// An ACS token for the Entra credential's current token: the cached one when the Entra
+    /// token is unchanged and the cached ACS token has more than [`EXCHANGE_WINDOW`] left,
+    /// otherwise a new exchange.
+    ///
+    /// # Errors
+    /// [`EntraError::EntraCredential`] when the Entra credential fails (its error is the
+    /// source); [`EntraError::Exchange`] when the exchange fails, with the status, ACS error
+    /// code and message and request ids when the service answered.
+    pub async fn exchange(&self) -> Result<AccessToken, EntraError> {
+        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
+        let entra = self
+            .entra_credential
+            .get_token(&scopes, None)
+            .await
+            .map_err(EntraError::EntraCredential)?;
+        let entra_token = entra.token.secret();
+        let entra_digest: [u8; 32] = Sha256::digest(entra_token.as_bytes()).into();
+
+        let now = OffsetDateTime::from(self.clock.now());
+        if let Some(cached) = self.cached(&entra_digest, now) {
+            tracing::debug!(route = %self.route, "reusing the cached ACS token: the Entra token is unchanged and the ACS token is not due");
+            return Ok(cached);
+        }
+
+        tracing::debug!(route = %self.route, "exchanging an Entra token for an ACS token");
+        let response = self
+            .http
+            .send(|client| {
+                client
+                    .post(self.url.clone())
+                    .bearer_auth(entra_token)
+                    .header(http::header::CONTENT_TYPE, "application/json")
+                    .header(http::header::ACCEPT, "application/json")
+                    .body("{}")
+                    .build()
+            })
+            .await
+            .map_err(EntraError::Exchange)?;
+        let body: ExchangeResponse = response.json().map_err(EntraError::Exchange)?;
+        if body.access_token.token.is_empty() {
+            return Err(EntraError::Exchange(HttpError::Decode {
+                status: response.status(),
+                request_id: response.request_id().map(str::to_owned),
+                source: DecodeError::new("the accessToken.token field is empty"),
+            }));
+        }
+        let token = AccessToken::from(body.access_token);
+        tracing::debug!(route = %self.route, expires_on = %token.expires_on(), attempts = response.attempts(), "exchanged an Entra token for an ACS token");
+        *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(Cached {
+            entra_digest,
+            token: token.clone(),
+        });
+        Ok(token)
+    }
+
+    fn cached(&self, entra_digest: &[u8; 32], now: OffsetDateTime) -> Option<AccessToken> {
+        let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let cached = cache.as_ref()?;
+        (cached.entra_digest == *entra_digest && !cached.token.expires_within(EXCHANGE_WINDOW, now))
+            .then(|| cached.token.clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenRefresher for EntraTokenExchange {
+    async fn refresh(&self) -> Result<RefreshedToken, BoxError> {
+        Ok(self.exchange().await?.into())
+    }
+}
+
+impl fmt::Debug for EntraTokenExchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EntraTokenExchange")
+            .field("url", &self.url.as_str())
+            .field("route", &self.route)
+            .field("scopes", &self.scopes)
+            // A credential's own Debug may show its secrets; never delegate to it.
+            .field("entra_credential", &format_args!("<dyn TokenCredential>"))
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+
+mod clock;
+mod credential;
+mod error;
+mod exchange;
+mod options;
+mod scopes;
+
+pub use credential::communication_token_credential;
+pub use error::EntraError;
+pub use exchange::{EXCHANGE_WINDOW, EntraTokenExchange};
+pub use options::EntraCommunicationTokenCredentialOptions;
+pub use scopes::{
+    COMMUNICATION_CLIENTS_SCOPE_PREFIX, DEFAULT_SCOPE, ExchangeRoute,
+    TEAMS_EXTENSION_GCCH_SCOPE_PREFIX, TEAMS_EXTENSION_SCOPE_PREFIX,
+};
+
+/// The credential type this crate builds, from `acs-refresh`.
+pub use acs_refresh::CommunicationTokenCredential;

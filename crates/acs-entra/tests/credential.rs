@@ -1,0 +1,263 @@
+//! The Entra-backed CommunicationTokenCredential: the shared refresh engine drives the exchange.
+//! Server on 127.0.0.1, tokio's clock paused and the wall clock following it.
+
+mod common;
+
+use std::error::Error as _;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use acs_entra::{CommunicationTokenCredential, EntraError, communication_token_credential};
+use acs_http::test_util::Reply;
+use acs_refresh::CredentialError;
+use common::*;
+
+#[tokio::test(start_paused = true)]
+async fn eleven_get_token_calls_make_one_exchange() {
+    for proactive in [false, true] {
+        let service = ExchangeService::start().await;
+        let entra = FakeEntra::new(ENTRA_TOKEN_1);
+        let credential = communication_token_credential(
+            options(&service, &entra).refresh_proactively(proactive),
+        )
+        .expect("credential");
+
+        let first = credential.get_token().await.expect("token");
+        for _ in 0..10 {
+            assert_eq!(credential.get_token().await.expect("token"), first);
+        }
+        assert_eq!(service.server.request_count(), 1, "proactive: {proactive}");
+        assert_eq!(
+            entra.calls(),
+            1,
+            "the hot path never calls the Entra credential"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_callers_share_one_exchange() {
+    let service = ExchangeService::start().await;
+    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let credential: CommunicationTokenCredential = options(&service, &entra)
+        .refresh_proactively(false)
+        .try_into()
+        .expect("credential");
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let credential = credential.clone();
+            tokio::spawn(async move { credential.get_token().await })
+        })
+        .collect();
+    for call in calls {
+        call.await.expect("task").expect("token");
+    }
+    assert_eq!(service.server.request_count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn proactive_credentials_pre_warm_at_construction() {
+    let service = ExchangeService::start().await;
+    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let _credential =
+        communication_token_credential(options(&service, &entra)).expect("credential");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(
+        service.server.request_count(),
+        1,
+        "exchanged without any get_token"
+    );
+
+    let service = ExchangeService::start().await;
+    let _lazy =
+        communication_token_credential(options(&service, &entra).refresh_proactively(false))
+            .expect("credential");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(
+        service.server.request_count(),
+        0,
+        "no pre-warm without proactive refresh"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rotated_entra_token_is_used_at_the_next_refresh() {
+    let service = ExchangeService::start().await;
+    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let credential = communication_token_credential(options(&service, &entra)).expect("credential");
+    let first = credential.get_token().await.expect("first");
+
+    entra.rotate(ENTRA_TOKEN_2);
+    // Before the refresh window nothing happens: the hot path does not look at Entra.
+    tokio::time::sleep(Duration::from_secs(45 * 60)).await;
+    assert_eq!(credential.get_token().await.expect("cached"), first);
+    assert_eq!(service.server.request_count(), 1);
+
+    // The proactive refresh, 10 minutes before expiry, exchanges the new Entra token.
+    tokio::time::sleep(Duration::from_secs(6 * 60)).await;
+    assert_eq!(service.server.request_count(), 2);
+    assert_eq!(
+        service.bearer_tokens(),
+        [
+            "Bearer entra-SECRET-token-one",
+            "Bearer entra-SECRET-token-two"
+        ]
+    );
+    let second = credential.get_token().await.expect("second");
+    assert_ne!(second, first);
+    assert!(second.expires_on() > first.expires_on());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_expired_acs_token_gives_a_new_exchange() {
+    let service = ExchangeService::start().await;
+    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let credential =
+        communication_token_credential(options(&service, &entra).refresh_proactively(false))
+            .expect("credential");
+    let first = credential.get_token().await.expect("first");
+
+    tokio::time::sleep(TOKEN_LIFETIME + Duration::from_secs(1)).await;
+    let second = credential.get_token().await.expect("second");
+
+    assert_eq!(service.server.request_count(), 2);
+    assert_ne!(second, first);
+    assert!(!second.is_expired_at(service.clock.now_utc()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_entra_credential_surfaces_as_the_source() {
+    let service = ExchangeService::start().await;
+    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    entra.fail_with("AADSTS7000215: invalid client secret");
+    let credential =
+        communication_token_credential(options(&service, &entra).refresh_proactively(false))
+            .expect("credential");
+
+    let error = credential.get_token().await.expect_err("entra failure");
+
+    assert!(matches!(error, CredentialError::Refresher(_)), "{error:?}");
+    let entra_error = error
+        .source()
+        .and_then(|s| s.downcast_ref::<EntraError>())
+        .expect("EntraError source");
+    assert!(matches!(entra_error, EntraError::EntraCredential(_)));
+    let azure = entra_error
+        .source()
+        .and_then(|s| s.downcast_ref::<azure_core::Error>())
+        .expect("azure_core::Error source");
+    assert!(azure.to_string().contains("AADSTS7000215"));
+    assert_eq!(service.server.request_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn exchange_errors_reach_the_caller_typed() {
+    let service = ExchangeService::start().await;
+    service.server.enqueue(Reply::acs_error(
+        401,
+        "InvalidAccessToken",
+        "Provided access token is not valid.",
+    ));
+    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let credential =
+        communication_token_credential(options(&service, &entra).refresh_proactively(false))
+            .expect("credential");
+    let error = credential.get_token().await.expect_err("401");
+    let entra_error = error
+        .refresher_error()
+        .and_then(|e| e.downcast_ref::<EntraError>())
+        .expect("EntraError");
+    assert_eq!(entra_error.status(), Some(http::StatusCode::UNAUTHORIZED));
+    assert_eq!(entra_error.code(), Some("InvalidAccessToken"));
+}
+
+/// Collects everything `tracing` writes, at every level.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_token_text_in_errors_debug_or_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let service = ExchangeService::start().await;
+    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let options = options(&service, &entra).refresh_proactively(false);
+    let mut rendered = format!("{options:?}");
+    let credential = communication_token_credential(options.clone()).expect("credential");
+    let token = credential.get_token().await.expect("token");
+    rendered.push_str(&format!("{token:?} {credential:?}"));
+    let exchange = acs_entra::EntraTokenExchange::new(&options).expect("exchange");
+    rendered.push_str(&format!("{exchange:?}"));
+
+    // Failures of every kind, with the Entra token in the request each time.
+    service.server.enqueue(
+        Reply::acs_error(401, "InvalidAccessToken", "bad token").header("retry-after", "0"),
+    );
+    service
+        .server
+        .enqueue(Reply::status(503).header("retry-after", "0"));
+    service
+        .server
+        .enqueue(Reply::status(503).header("retry-after", "0"));
+    service
+        .server
+        .enqueue(Reply::status(503).header("retry-after", "0"));
+    service
+        .server
+        .enqueue(Reply::status(503).header("retry-after", "0"));
+    service.server.enqueue(Reply::json(
+        200,
+        serde_json::json!({"accessToken": "ACS-SECRET-inline"}),
+    ));
+    let mut errors = Vec::new();
+    for _ in 0..3 {
+        entra.rotate(ENTRA_TOKEN_2); // force an exchange each time
+        errors.push(exchange.exchange().await.expect_err("failure"));
+        entra.rotate(ENTRA_TOKEN_1);
+    }
+    entra.fail_with("credential failure");
+    errors.push(exchange.exchange().await.expect_err("entra failure"));
+    for error in &errors {
+        rendered.push_str(&format!("{error} {error:?}"));
+        let mut source = error.source();
+        while let Some(s) = source {
+            rendered.push_str(&format!(" {s} {s:?}"));
+            source = s.source();
+        }
+    }
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).expect("utf-8 logs");
+    assert!(
+        logs.contains("exchang"),
+        "expected exchange log lines, got {logs:?}"
+    );
+    assert!(
+        logs.contains("retrying"),
+        "expected retry log lines, got {logs:?}"
+    );
+
+    let acs = token.token();
+    for text in [&rendered, &logs] {
+        assert!(!text.contains("SECRET"), "token text leaked: {text}");
+        for piece in acs.split('.').filter(|p| p.len() >= 8) {
+            assert!(!text.contains(piece), "ACS token text leaked: {text}");
+        }
+    }
+}
