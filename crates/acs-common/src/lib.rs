@@ -19,6 +19,16 @@ pub mod credential {
     pub use acs_refresh::*;
 }
 
+/// Microsoft Entra token exchange: build a [`credential::CommunicationTokenCredential`] from
+/// [`entra::EntraCommunicationTokenCredentialOptions`] and any `azure_core` `TokenCredential`.
+///
+/// This is the [`acs_entra`] crate (feature `entra`, on by default).
+#[cfg(feature = "entra")]
+pub mod entra {
+    #[doc(inline)]
+    pub use acs_entra::*;
+}
+
 /// Communication identifiers and raw IDs: [`identifiers::CommunicationIdentifier`] and its kinds.
 ///
 /// This is the [`acs_identifiers`] crate (feature `identifiers`, on by default).
