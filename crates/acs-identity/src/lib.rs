@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+
+mod client;
+mod error;
+mod refresher;
+mod scope;
+mod wire;
+
+pub use client::{
+    CommunicationIdentityClient, CommunicationIdentityClientBuilder, DEFAULT_API_VERSION,
+    ENTRA_SCOPE, MAX_EXPIRES_IN, MIN_EXPIRES_IN,
+};
+pub use error::{IdentityError, IdentityOperation};
+pub use refresher::IdentityTokenRefresher;
+pub use scope::CommunicationTokenScope;
+
+/// The identifier type users are returned as, from `acs-identifiers`.
+pub use acs_identifiers::CommunicationUserIdentifier;
+/// The token type operations return, from `acs-token`.
+pub use acs_token::AccessToken;

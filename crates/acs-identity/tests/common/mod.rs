@@ -1,0 +1,38 @@
+//! Shared set-up: an emulator per test and a client for it with a fast retry policy.
+
+#![allow(dead_code, unreachable_pub)] // Each test file uses a different part of this helper.
+
+use std::time::Duration;
+
+use acs_emulator::RunningEmulator;
+use acs_http::RetryPolicy;
+use acs_identity::CommunicationIdentityClient;
+
+/// Retries without waiting, so fault-injection tests take no real time.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .initial_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(5))
+        .without_jitter()
+}
+
+/// A client for `emulator`, signed with its key.
+pub fn client_for(emulator: &RunningEmulator) -> CommunicationIdentityClient {
+    let connection_string = emulator
+        .connection_string()
+        .parse()
+        .expect("connection string");
+    CommunicationIdentityClient::builder(connection_string)
+        .retry_policy(fast_retries())
+        .build()
+        .expect("client")
+}
+
+/// The base64 access key inside the emulator's connection string.
+pub fn access_key_text(emulator: &RunningEmulator) -> String {
+    let connection_string = emulator.connection_string();
+    let (_, key) = connection_string
+        .split_once("accesskey=")
+        .expect("the connection string has an access key");
+    key.trim_end_matches(';').to_owned()
+}
