@@ -15,6 +15,11 @@ pub trait WallClock: Send + Sync + std::fmt::Debug + 'static {
     fn now(&self) -> SystemTime;
 }
 
+/// The hot path switches to the slow path this long before a deadline, so that a coarse clock
+/// that lags the true time by up to one tick (4 ms at 250 Hz, 10 ms at 100 Hz) still never
+/// serves a token past the deadline the slow path decides on with the precise clock.
+pub(crate) const COARSE_MARGIN: Duration = Duration::from_millis(50);
+
 /// The credential's clock: the system's wall clock, or an injected one in tests.
 #[derive(Debug, Clone, Default)]
 pub(crate) enum Clock {
@@ -33,6 +38,46 @@ impl Clock {
             Clock::Custom(clock) => clock.now(),
         }
     }
+
+    /// The hot path's clock read: wall-clock nanoseconds since the Unix epoch (0 before it).
+    ///
+    /// The system clock is read coarsely (`CLOCK_REALTIME_COARSE` where the platform has it):
+    /// about three times cheaper than a precise read, and still wall-clock time, so a clock
+    /// that is set forward or a machine that resumes from suspend is seen at once, as with
+    /// the precise clock. Its resolution (one timer tick) is covered by [`COARSE_MARGIN`].
+    #[inline]
+    pub(crate) fn coarse_now(&self) -> u64 {
+        match self {
+            Clock::System => system_coarse_now(),
+            #[cfg(feature = "test-util")]
+            Clock::Custom(clock) => nanos_since_epoch(clock.now()),
+        }
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+#[inline]
+fn system_coarse_now() -> u64 {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+    let (Ok(secs), Ok(nanos)) = (u64::try_from(now.tv_sec), u64::try_from(now.tv_nsec)) else {
+        return 0;
+    };
+    secs.saturating_mul(1_000_000_000).saturating_add(nanos)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+#[inline]
+fn system_coarse_now() -> u64 {
+    nanos_since_epoch(SystemTime::now())
+}
+
+/// Nanoseconds since the Unix epoch: 0 before it, `u64::MAX` from the year 2554 on.
+pub(crate) fn nanos_since_epoch(instant: SystemTime) -> u64 {
+    instant
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+        })
 }
 
 /// Far enough in the future to mean "never" (the year 9999 is the end of `exp`'s range).
@@ -74,4 +119,36 @@ pub(crate) fn to_offset_date_time(instant: SystemTime) -> OffsetDateTime {
     } else {
         OffsetDateTime::UNIX_EPOCH + time::Duration::days(365 * 8000)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coarse_system_clock_reads_the_wall_clock_within_its_resolution() {
+        let before = nanos_since_epoch(SystemTime::now());
+        let coarse = Clock::System.coarse_now();
+        let after = nanos_since_epoch(SystemTime::now());
+        let margin = u64::try_from(COARSE_MARGIN.as_nanos()).unwrap();
+        // A coarse clock lags by up to one tick, far less than the margin; it never leads.
+        assert!(coarse <= after, "{coarse} > {after}");
+        assert!(
+            coarse + margin >= before,
+            "{coarse} lags {before} by more than the margin"
+        );
+    }
+
+    #[test]
+    fn nanos_since_epoch_saturates() {
+        assert_eq!(
+            nanos_since_epoch(SystemTime::UNIX_EPOCH - Duration::from_secs(1)),
+            0
+        );
+        assert_eq!(nanos_since_epoch(far_future()), u64::MAX);
+        assert_eq!(
+            nanos_since_epoch(SystemTime::UNIX_EPOCH + Duration::new(2, 5)),
+            2_000_000_005
+        );
+    }
 }

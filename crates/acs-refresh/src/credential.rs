@@ -12,7 +12,7 @@ use crate::driver;
 use crate::error::CredentialError;
 use crate::options::CommunicationTokenRefreshOptions;
 use crate::refresher::TokenRefresher;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{ALWAYS, Snapshot};
 
 /// A credential that hands out ACS user access tokens: a fixed token, or one kept fresh by a
 /// refresher you provide.
@@ -21,7 +21,7 @@ use crate::snapshot::Snapshot;
 /// flight, the background task. It is `Send + Sync` and works on any Tokio runtime flavour.
 ///
 /// - [`get_token`](Self::get_token) on a valid cached token takes no lock, does not allocate
-///   and reads the clock once.
+///   and reads a coarse wall clock once (not at all for a fixed token).
 /// - At most one refresher call is in flight, whoever asked for it; callers that still have an
 ///   unexpired token never wait for it, and a caller that drops its `get_token` future cancels
 ///   nothing.
@@ -41,9 +41,13 @@ use crate::snapshot::Snapshot;
 ///
 /// # Time
 /// Token expiry is wall-clock time, so deadlines are wall-clock instants computed once per
-/// token and compared against the system clock on each call: a suspended machine or a clock
+/// token and compared against the wall clock on each call: a suspended machine or a clock
 /// that jumps forward makes the credential refresh on the next call, never serve a token it
-/// believes expired. Timers (proactive refresh) are monotonic and re-check the wall clock at
+/// believes expired. The cached path reads the system's coarse wall clock
+/// (`CLOCK_REALTIME_COARSE` on Linux, Android and FreeBSD; the precise clock elsewhere), which
+/// lags by at most one timer tick (a few milliseconds); it hands over to the precise clock
+/// 50 ms before the refresh window opens, so the coarseness never delays a refresh nor lets
+/// an expired token through. Timers (proactive refresh) are monotonic and re-check the wall clock at
 /// least every five minutes.
 #[derive(Clone)]
 pub struct CommunicationTokenCredential {
@@ -295,11 +299,12 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The hot path: one atomic load, one clock read, one (uncontended) reference count bump.
+    /// The hot path: one atomic load, one coarse clock read (none for a fixed token), one
+    /// (uncontended) reference count bump.
     #[inline]
     fn fresh_token(&self) -> Option<AccessToken> {
         let snapshot = self.current.load();
-        if self.clock.now() < snapshot.fresh_until {
+        if snapshot.hot_until == ALWAYS || self.clock.coarse_now() < snapshot.hot_until {
             Some(snapshot.replica())
         } else {
             None

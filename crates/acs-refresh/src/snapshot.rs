@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use acs_token::AccessToken;
 
-use crate::clock::{far_future, to_system_time};
+use crate::clock::{COARSE_MARGIN, far_future, nanos_since_epoch, to_system_time};
 
 /// Proactive refresh starts this long before expiry.
 pub(crate) const PROACTIVE_WINDOW: Duration = Duration::from_secs(10 * 60);
@@ -16,16 +16,22 @@ pub(crate) const ON_DEMAND_WINDOW: Duration = Duration::from_secs(2 * 60);
 /// Two refreshes of the same short-lived token are never closer than this.
 pub(crate) const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
+/// [`Snapshot::hot_until`] of a token the hot path always serves (a fixed token).
+pub(crate) const ALWAYS: u64 = u64::MAX;
+/// [`Snapshot::hot_until`] of a snapshot the hot path never serves.
+const NEVER: u64 = 0;
+
 /// At most this many copies of the token text, one per group of threads (a power of two).
 const MAX_REPLICAS: usize = 8;
 
 /// One published state of the credential. Immutable: a new token publishes a new snapshot.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
-    /// The hot path serves the token while the wall clock is before this. Equal to
-    /// `window_start`, or the epoch when the slow path must run first (no token, closed, or a
-    /// proactive credential whose background task is not running).
-    pub(crate) fresh_until: SystemTime,
+    /// The hot path serves the token while the coarse wall clock reads before this, in
+    /// nanoseconds since the Unix epoch: [`COARSE_MARGIN`] before `window_start`, [`ALWAYS`]
+    /// for a fixed token, or [`NEVER`] when the slow path must run first (no token, closed, or
+    /// a proactive credential whose background task is not running).
+    pub(crate) hot_until: u64,
     /// From here on, a caller's request starts a refresh.
     pub(crate) window_start: SystemTime,
     /// From here on, the background task of a proactive credential refreshes.
@@ -42,7 +48,7 @@ impl Snapshot {
     /// No token (yet, or any more).
     pub(crate) fn empty() -> Self {
         Snapshot {
-            fresh_until: SystemTime::UNIX_EPOCH,
+            hot_until: NEVER,
             window_start: SystemTime::UNIX_EPOCH,
             proactive_at: SystemTime::UNIX_EPOCH,
             expires_at: SystemTime::UNIX_EPOCH,
@@ -54,7 +60,7 @@ impl Snapshot {
     pub(crate) fn fixed(token: AccessToken) -> Self {
         let expires_at = to_system_time(token.expires_on());
         Snapshot {
-            fresh_until: far_future(),
+            hot_until: ALWAYS,
             window_start: far_future(),
             proactive_at: far_future(),
             expires_at,
@@ -78,10 +84,10 @@ impl Snapshot {
         };
         let window_start = sub(expires_at, ON_DEMAND_WINDOW.min(remaining / 2));
         Snapshot {
-            fresh_until: if fast_path {
-                window_start
+            hot_until: if fast_path {
+                hot_deadline(window_start)
             } else {
-                SystemTime::UNIX_EPOCH
+                NEVER
             },
             window_start,
             proactive_at,
@@ -93,10 +99,10 @@ impl Snapshot {
     /// The same token, with the hot path enabled or disabled.
     pub(crate) fn with_fast_path(&self, fast_path: bool) -> Self {
         Snapshot {
-            fresh_until: if fast_path && !self.replicas.is_empty() {
-                self.window_start
+            hot_until: if fast_path && !self.replicas.is_empty() {
+                hot_deadline(self.window_start)
             } else {
-                SystemTime::UNIX_EPOCH
+                NEVER
             },
             window_start: self.window_start,
             proactive_at: self.proactive_at,
@@ -121,6 +127,12 @@ impl Snapshot {
     pub(crate) fn unexpired(&self, now: SystemTime) -> Option<AccessToken> {
         self.token().filter(|_| now < self.expires_at).cloned()
     }
+}
+
+/// The hot path's deadline for a refresh window starting at `window_start`.
+fn hot_deadline(window_start: SystemTime) -> u64 {
+    let margin = u64::try_from(COARSE_MARGIN.as_nanos()).unwrap_or(u64::MAX);
+    nanos_since_epoch(window_start).saturating_sub(margin)
 }
 
 fn add(instant: SystemTime, duration: Duration) -> SystemTime {
