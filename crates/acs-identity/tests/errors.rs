@@ -1,0 +1,415 @@
+//! Error mapping against the emulator (404, 401, 400, 503 with retries) and client-side
+//! validation, which must send nothing.
+
+mod common;
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use acs_emulator::{Emulator, Fault, Route};
+use acs_http::{HttpError, RetryPolicy};
+use acs_identity::{
+    CommunicationIdentityClient, CommunicationTokenScope, CommunicationUserIdentifier,
+    IdentityError, IdentityOperation,
+};
+use common::{client_for, fast_retries};
+
+#[tokio::test]
+async fn an_unknown_user_is_a_404_with_the_acs_code() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client_for(&emulator);
+    let stranger =
+        CommunicationUserIdentifier::new(format!("8:acs:{}_nobody", emulator.resource_id()))
+            .unwrap();
+
+    let error = client
+        .get_token(&stranger, [CommunicationTokenScope::Chat], None)
+        .await
+        .unwrap_err();
+
+    assert!(error.is_not_found(), "{error:?}");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(error.code(), Some("IdentityNotFound"));
+    assert!(error.message().is_some_and(|m| !m.is_empty()));
+    assert_eq!(error.operation(), Some(IdentityOperation::GetToken));
+    assert_eq!(error.attempts(), Some(1), "404 is not retried");
+    assert!(!error.is_client_side());
+    assert_eq!(
+        error.to_string(),
+        "get_token failed: HTTP 404 IdentityNotFound"
+    );
+    // The acs-http error is the source, with the same status.
+    let source = error.source().and_then(|s| s.downcast_ref::<HttpError>());
+    assert_eq!(
+        source.and_then(HttpError::status).map(|s| s.as_u16()),
+        Some(404)
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_user_is_a_404_for_every_operation() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client_for(&emulator);
+    let user = client.create_user().await.unwrap();
+    client.delete_user(&user).await.unwrap();
+
+    let token = client
+        .get_token(&user, [CommunicationTokenScope::Chat], None)
+        .await
+        .unwrap_err();
+    let revoke = client.revoke_tokens(&user).await.unwrap_err();
+    let delete = client.delete_user(&user).await.unwrap_err();
+
+    for (error, operation) in [
+        (token, IdentityOperation::GetToken),
+        (revoke, IdentityOperation::RevokeTokens),
+        (delete, IdentityOperation::DeleteUser),
+    ] {
+        assert!(error.is_not_found(), "{operation}: {error:?}");
+        assert_eq!(error.code(), Some("IdentityNotFound"));
+        assert_eq!(error.operation(), Some(operation));
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_access_key_is_a_401_denied() {
+    let emulator = Emulator::start().await.unwrap();
+    // Same endpoint, another key: every signature is wrong.
+    let wrong = format!(
+        "endpoint={};accesskey=d3Jvbmcga2V5IGZvciB0aGlzIHJlc291cmNl",
+        emulator.endpoint()
+    );
+    let client = CommunicationIdentityClient::from_connection_string(&wrong).unwrap();
+
+    let error = client.create_user().await.unwrap_err();
+
+    assert!(error.is_unauthorized(), "{error:?}");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(error.code(), Some("Denied"));
+    assert_eq!(error.attempts(), Some(1), "401 is not retried");
+    let inner = error
+        .service_error()
+        .and_then(|e| e.detail())
+        .and_then(|d| d.inner_error.as_ref())
+        .and_then(|i| i.code.as_deref());
+    assert_eq!(inner, Some("SignatureMismatch"));
+}
+
+#[tokio::test]
+async fn an_unknown_scope_is_a_400_from_the_service() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client_for(&emulator);
+    let user = client.create_user().await.unwrap();
+    let unknown: CommunicationTokenScope = "chat.everything".parse().unwrap();
+    assert_eq!(
+        unknown,
+        CommunicationTokenScope::Other("chat.everything".into())
+    );
+
+    let error = client
+        .get_token(
+            &user,
+            [CommunicationTokenScope::Chat, unknown.clone()],
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(error.code(), Some("BadRequest"));
+    assert!(
+        error
+            .message()
+            .unwrap_or_default()
+            .contains("chat.everything")
+    );
+
+    let error = client
+        .create_user_and_token([unknown], None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(
+        error.operation(),
+        Some(IdentityOperation::CreateUserAndToken)
+    );
+}
+
+#[tokio::test]
+async fn an_unsupported_api_version_is_a_400() {
+    let emulator = Emulator::start().await.unwrap();
+    let client =
+        CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
+            .api_version("1999-01-01")
+            .build()
+            .unwrap();
+    let error = client.create_user().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(error.code(), Some("UnsupportedApiVersion"));
+}
+
+#[tokio::test]
+async fn a_mismatched_teams_user_is_a_400() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client_for(&emulator);
+    let entra_token = acs_token::test_util::TokenBuilder::new()
+        .expires_on(time::OffsetDateTime::now_utc() + Duration::from_secs(3600))
+        .claim("oid", "real-user")
+        .claim("appid", "the-app")
+        .build();
+
+    let error = client
+        .get_token_for_teams_user(&entra_token, "the-app", "someone-else")
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(error.code(), Some("BadRequest"));
+    assert!(!format!("{error:?}").contains(&entra_token));
+    assert!(!error.to_string().contains(&entra_token));
+}
+
+#[tokio::test]
+async fn transient_503s_are_retried_then_succeed() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client_for(&emulator);
+    let user = client.create_user().await.unwrap();
+    emulator.inject(
+        Fault::status(503)
+            .retry_after(Duration::ZERO)
+            .times(2)
+            .on(Route::IssueAccessToken),
+    );
+
+    let token = client
+        .get_token(&user, [CommunicationTokenScope::Chat], None)
+        .await
+        .unwrap();
+
+    assert_eq!(emulator.request_count(Route::IssueAccessToken), 3);
+    assert_eq!(emulator.tokens_issued(user.id()), 1);
+    assert!(emulator.is_token_valid(token.token()));
+    // The third attempt carried a fresh, valid signature (the emulator verified it).
+    let statuses: Vec<u16> = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.route == Some(Route::IssueAccessToken))
+        .map(|r| r.status.as_u16())
+        .collect();
+    assert_eq!(statuses, [503, 503, 200]);
+}
+
+#[tokio::test]
+async fn four_503s_give_an_error_after_four_attempts() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client_for(&emulator);
+    emulator.inject(
+        Fault::status(503)
+            .retry_after(Duration::ZERO)
+            .times(4)
+            .on(Route::CreateIdentity),
+    );
+
+    let error = client.create_user().await.unwrap_err();
+
+    assert_eq!(emulator.request_count(Route::CreateIdentity), 4);
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(error.code(), Some("ServiceUnavailable"));
+    assert_eq!(error.attempts(), Some(4));
+    assert_eq!(error.service_error().map(|e| e.attempts()), Some(4));
+    // The fault queue is used up: the next call succeeds.
+    client.create_user().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn default_retry_delays_pass_on_tokio_time() {
+    // 503 without Retry-After: the default policy waits ~0.8 s, then ~1.6 s (paused clock).
+    let emulator = Emulator::start().await.unwrap();
+    let client =
+        CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
+            .retry_policy(RetryPolicy::default().without_jitter())
+            .build()
+            .unwrap();
+    emulator.inject(Fault::status(503).times(2).on(Route::CreateIdentity));
+
+    let started = tokio::time::Instant::now();
+    client.create_user().await.unwrap();
+
+    assert_eq!(started.elapsed(), Duration::from_millis(800 + 1600));
+    assert_eq!(emulator.request_count(Route::CreateIdentity), 3);
+}
+
+#[tokio::test]
+async fn no_retries_policy_gives_up_after_one_attempt() {
+    let emulator = Emulator::start().await.unwrap();
+    let client =
+        CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
+            .retry_policy(RetryPolicy::no_retries())
+            .build()
+            .unwrap();
+    emulator.inject(Fault::status(500).on(Route::CreateIdentity));
+    let error = client.create_user().await.unwrap_err();
+    assert_eq!(error.attempts(), Some(1));
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(500));
+}
+
+#[tokio::test]
+async fn an_unreachable_service_is_a_transport_error() {
+    // Bind and drop a listener: its port is then (almost certainly) closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = CommunicationIdentityClient::builder(
+        format!("endpoint=http://127.0.0.1:{port}/;accesskey=cHc=")
+            .parse()
+            .unwrap(),
+    )
+    .retry_policy(fast_retries())
+    .build()
+    .unwrap();
+    let error = client.create_user().await.unwrap_err();
+    assert!(
+        matches!(
+            error.http_error(),
+            Some(HttpError::Transport { attempts: 4, .. })
+        ),
+        "{error:?}"
+    );
+    assert_eq!(error.status(), None);
+}
+
+#[tokio::test]
+async fn lifetimes_outside_60_to_1440_whole_minutes_are_refused_before_sending() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client_for(&emulator);
+    let user = client.create_user().await.unwrap();
+    let requests_before = emulator.requests().len();
+
+    for minutes_x60 in [0, 59 * 60, 1441 * 60, 90 * 60 + 30, u64::MAX / 2] {
+        let expires_in = Duration::from_secs(minutes_x60);
+        let error = client
+            .get_token(&user, [CommunicationTokenScope::Chat], Some(expires_in))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, IdentityError::InvalidExpiresIn { expires_in: e } if e == expires_in),
+            "{error:?}"
+        );
+        assert!(error.is_client_side());
+        let error = client
+            .create_user_and_token([CommunicationTokenScope::Chat], Some(expires_in))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, IdentityError::InvalidExpiresIn { .. }));
+    }
+    let error = client
+        .get_token(
+            &user,
+            [CommunicationTokenScope::Chat],
+            Some(Duration::from_millis(3_600_500)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, IdentityError::InvalidExpiresIn { .. }));
+    assert_eq!(
+        emulator.requests().len(),
+        requests_before,
+        "nothing was sent"
+    );
+
+    // Both bounds are accepted.
+    for minutes in [60, 1440] {
+        client
+            .get_token(
+                &user,
+                [CommunicationTokenScope::Chat],
+                Some(Duration::from_secs(minutes * 60)),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn empty_scopes_and_empty_arguments_are_refused_before_sending() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client_for(&emulator);
+    let user = client.create_user().await.unwrap();
+    let requests_before = emulator.requests().len();
+    let none: [CommunicationTokenScope; 0] = [];
+
+    assert!(matches!(
+        client.get_token(&user, none.clone(), None).await,
+        Err(IdentityError::NoScopes)
+    ));
+    assert!(matches!(
+        client.create_user_and_token(none, None).await,
+        Err(IdentityError::NoScopes)
+    ));
+    for (token, app, user_id, argument) in [
+        ("", "app", "user", "token"),
+        ("tok", " ", "user", "app_id"),
+        ("tok", "app", "", "user_id"),
+    ] {
+        let error = client
+            .get_token_for_teams_user(token, app, user_id)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, IdentityError::EmptyArgument { argument: a } if a == argument),
+            "{error:?}"
+        );
+    }
+    assert_eq!(emulator.requests().len(), requests_before);
+}
+
+#[test]
+fn scope_text_round_trips_and_bad_text_is_refused() {
+    for scope in CommunicationTokenScope::KNOWN {
+        let text = scope.to_string();
+        assert_eq!(text.parse::<CommunicationTokenScope>().unwrap(), scope);
+    }
+    assert_eq!(
+        "voip.join".parse::<CommunicationTokenScope>().unwrap(),
+        CommunicationTokenScope::VoIpJoin
+    );
+    // Known names are case-sensitive, like the wire: other casings are other scopes.
+    assert_eq!(
+        "Chat".parse::<CommunicationTokenScope>().unwrap(),
+        CommunicationTokenScope::Other("Chat".into())
+    );
+    for bad in ["", " ", "chat voip", "chat,voip", "chat\n", "é"] {
+        assert!(
+            matches!(
+                bad.parse::<CommunicationTokenScope>(),
+                Err(IdentityError::InvalidScope { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_connection_strings_and_endpoints_are_typed_errors() {
+    let error =
+        CommunicationIdentityClient::from_connection_string("endpoint=https://x/").unwrap_err();
+    assert!(
+        matches!(error, IdentityError::ConnectionString(_)),
+        "{error:?}"
+    );
+
+    let secret = "c2VjcmV0LWtleS1ub3QtdG8tbGVhaw==";
+    let error = CommunicationIdentityClient::from_connection_string(&format!(
+        "endpoint=http://contoso.communication.azure.com/;accesskey={secret}"
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            IdentityError::Endpoint(acs_http::EndpointError::InsecureHttp)
+        ),
+        "{error:?}"
+    );
+    assert!(!format!("{error:?} {error}").contains(secret));
+}
