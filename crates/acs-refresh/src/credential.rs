@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use acs_token::{AccessToken, TokenError};
 use arc_swap::ArcSwap;
+use time::OffsetDateTime;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
@@ -13,6 +14,7 @@ use crate::error::CredentialError;
 use crate::options::CommunicationTokenRefreshOptions;
 use crate::refresher::TokenRefresher;
 use crate::snapshot::{ALWAYS, Snapshot};
+use crate::thread_cache::{self, Stamp};
 
 /// A credential that hands out ACS user access tokens: a fixed token, or one kept fresh by a
 /// refresher you provide.
@@ -21,7 +23,10 @@ use crate::snapshot::{ALWAYS, Snapshot};
 /// flight, the background task. It is `Send + Sync` and works on any Tokio runtime flavour.
 ///
 /// - [`get_token`](Self::get_token) on a valid cached token takes no lock, does not allocate
-///   and reads a coarse wall clock once (not at all for a fixed token).
+///   and reads a coarse wall clock once (not at all for a fixed token). Each thread keeps its
+///   own reference to the tokens of the last few credentials it used (four), checked against
+///   one read-mostly atomic stamp that changes whenever the token does; the token itself is
+///   copied once per core (up to eight), so threads rarely bump the same reference count.
 /// - At most one refresher call is in flight, whoever asked for it; callers that still have an
 ///   unexpired token never wait for it, and a caller that drops its `get_token` future cancels
 ///   nothing.
@@ -56,8 +61,11 @@ pub struct CommunicationTokenCredential {
 
 /// The state shared by all clones. The background task holds only a `Weak` to it.
 pub(crate) struct Inner {
-    /// The published token; the hot path's only shared read.
+    /// The published token. Replace it only through [`Inner::publish`].
     pub(crate) current: ArcSwap<Snapshot>,
+    /// Identifies the published snapshot to the per-thread caches; the hot path's only shared
+    /// read.
+    pub(crate) stamp: Arc<Stamp>,
     pub(crate) clock: Clock,
     pub(crate) state: Mutex<State>,
     /// `None` for a fixed token.
@@ -202,6 +210,7 @@ impl CommunicationTokenCredential {
         CommunicationTokenCredential {
             inner: Arc::new(Inner {
                 current: ArcSwap::from_pointee(snapshot),
+                stamp: Stamp::new(),
                 clock,
                 state: Mutex::new(State::default()),
                 engine,
@@ -223,8 +232,9 @@ impl CommunicationTokenCredential {
     /// needed outside a Tokio runtime. After a failure, callers that need a new token get the
     /// same error until the retry delay has passed, without calling the refresher again.
     pub async fn get_token(&self) -> Result<AccessToken, CredentialError> {
-        if let Some(token) = self.inner.fresh_token() {
-            return Ok(token);
+        let mut expires_on = OffsetDateTime::UNIX_EPOCH;
+        if let Some(token) = self.inner.fresh_token(&mut expires_on) {
+            return Ok(AccessToken::new(token, expires_on));
         }
         // Boxed so the common path's future stays small.
         Box::pin(self.inner.get_token_slow()).await
@@ -232,8 +242,13 @@ impl CommunicationTokenCredential {
 
     /// Makes every clone of this credential unusable: `get_token` fails with
     /// [`CredentialError::Closed`] from now on (callers waiting for a refresh get it too), the
-    /// token is dropped from memory and the background task stops (a refresher call in flight
+    /// credential drops its token and the background task stops (a refresher call in flight
     /// is dropped). Closing twice does nothing.
+    ///
+    /// A thread that was served the token keeps a reference to it for the cached path; that
+    /// copy is never served again, and is released at the thread's next cache miss (for any
+    /// credential) or when the thread exits. The same holds for a token replaced by a refresh
+    /// and for a dropped credential's token.
     pub fn close(&self) {
         let inner = &self.inner;
         {
@@ -244,7 +259,7 @@ impl CommunicationTokenCredential {
             state.closed = true;
             state.pending = false;
             state.demand = false;
-            inner.current.store(Arc::new(Snapshot::empty()));
+            inner.publish(Snapshot::empty());
             if let Some(engine) = &inner.engine {
                 state.epoch += 1;
                 engine.outcomes.send_replace(Outcome {
@@ -299,13 +314,42 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The hot path: one atomic load, one coarse clock read (none for a fixed token), one
-    /// (uncontended) reference count bump.
+    /// Replaces the published snapshot. Call with the state lock held, so that stamps follow
+    /// the order of publication.
+    pub(crate) fn publish(&self, snapshot: Snapshot) {
+        self.current.store(Arc::new(snapshot));
+        // After the store: a thread that sees the new stamp loads this snapshot or a later one.
+        self.stamp.renew();
+    }
+
+    /// The hot path: one atomic load of a read-mostly stamp, a lookup in this thread's cache,
+    /// one coarse clock read (none for a fixed token), one reference count bump on this
+    /// thread's copy of the token. Returns the token's text and writes its expiry to
+    /// `expires_on` (see [`thread_cache`] for why the token comes in parts).
     #[inline]
-    fn fresh_token(&self) -> Option<AccessToken> {
+    fn fresh_token(&self, expires_on: &mut OffsetDateTime) -> Option<Arc<str>> {
+        let stamp = self.stamp.current();
+        let mut missing = false;
+        let cached = thread_cache::get(stamp, &self.clock, expires_on, &mut missing);
+        if missing {
+            self.fresh_token_shared(stamp, expires_on)
+        } else {
+            cached
+        }
+    }
+
+    /// The hot path when this thread has nothing cached under `stamp`: the published snapshot,
+    /// whose token is then cached under `stamp`. The stamp was read before the snapshot, so
+    /// the snapshot is the stamp's or a later one, whose own stamp will not match this entry.
+    #[inline(never)]
+    fn fresh_token_shared(&self, stamp: u64, expires_on: &mut OffsetDateTime) -> Option<Arc<str>> {
         let snapshot = self.current.load();
         if snapshot.hot_until == ALWAYS || self.clock.coarse_now() < snapshot.hot_until {
-            Some(snapshot.replica())
+            let replica = snapshot.replica();
+            let token = replica.shared_token();
+            *expires_on = replica.expires_on();
+            thread_cache::insert(&self.stamp, stamp, snapshot.hot_until, token, *expires_on);
+            Some(Arc::clone(token))
         } else {
             None
         }
@@ -406,7 +450,7 @@ impl Inner {
         if engine.proactive {
             // The task now keeps the token fresh: open the hot path.
             let reopened = self.current.load().with_fast_path(true);
-            self.current.store(Arc::new(reopened));
+            self.publish(reopened);
         }
         handle.spawn(driver::run(
             Arc::downgrade(self),
@@ -429,6 +473,8 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // Thread caches drop this credential's tokens at their next miss.
+        self.stamp.clear();
         if let Some(engine) = &self.engine {
             engine.signals.stop.send_replace(true);
         }

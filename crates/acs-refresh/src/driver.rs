@@ -131,7 +131,7 @@ impl Drop for StopGuard {
             // Nothing refreshes in the background now: route callers through the slow path,
             // which starts a new task.
             let closed_fast_path = inner.current.load().with_fast_path(false);
-            inner.current.store(Arc::new(closed_fast_path));
+            inner.publish(closed_fast_path);
         }
         let event = if std::thread::panicking() {
             // Only the runtime's own machinery panics here (for example a runtime without its
@@ -205,7 +205,7 @@ impl Inner {
         let event = match result {
             Ok(token) => {
                 let snapshot = Snapshot::refreshable(token.clone(), self.clock.now(), true);
-                self.current.store(Arc::new(snapshot));
+                self.publish(snapshot);
                 state.consecutive_failures = 0;
                 state.last_failure = None;
                 tracing::debug!(expires_on = %token.expires_on(), "token refreshed");

@@ -11,6 +11,7 @@ mod refresher;
 mod snapshot;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+mod thread_cache;
 
 pub use credential::CommunicationTokenCredential;
 pub use error::{CredentialError, RefresherError};

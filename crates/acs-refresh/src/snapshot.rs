@@ -113,9 +113,9 @@ impl Snapshot {
 
     /// This thread's copy of the token. Only call when the snapshot has a token.
     #[inline]
-    pub(crate) fn replica(&self) -> AccessToken {
+    pub(crate) fn replica(&self) -> &AccessToken {
         let index = thread_replica_index() & (self.replicas.len() - 1);
-        self.replicas[index].clone()
+        &self.replicas[index]
     }
 
     /// The token, if there is one.

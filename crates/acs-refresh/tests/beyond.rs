@@ -694,3 +694,74 @@ async fn token_text_never_reaches_logs_debug_or_errors() {
         }
     }
 }
+
+/// The cached path keeps a few tokens per thread: with more credentials than that used in turn
+/// on one thread, each still gets its own token, a refreshed one its new token, a closed one
+/// an error, and a credential made after another was dropped never gets the dropped one's.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn many_credentials_on_one_thread_each_get_their_own_current_token() {
+    let clock = clock();
+    let mut credentials: Vec<_> = (0..10)
+        .map(|_| {
+            let token = jwt(&clock, 60 * MINUTE);
+            (
+                CommunicationTokenCredential::from_token(&token).unwrap(),
+                token,
+            )
+        })
+        .collect();
+    for _ in 0..20 {
+        for (credential, token) in &credentials {
+            assert_eq!(credential.get_token().await.unwrap().token(), token);
+        }
+    }
+
+    credentials[3].0.close();
+    drop(credentials.remove(5));
+    credentials.push({
+        let token = jwt(&clock, 30 * MINUTE);
+        (
+            CommunicationTokenCredential::from_token(&token).unwrap(),
+            token,
+        )
+    });
+    for _ in 0..20 {
+        for (index, (credential, token)) in credentials.iter().enumerate() {
+            match credential.get_token().await {
+                Ok(served) => assert_eq!(served.token(), token),
+                Err(error) => assert!(index == 3 && matches!(error, CredentialError::Closed)),
+            }
+        }
+    }
+
+    // A refreshing credential among them, past its refresh window, serves its new token.
+    let calls = Calls::default();
+    let (refresher_clock, refresher_calls) = (clock.clone(), calls.clone());
+    let refreshing = CommunicationTokenCredential::with_refresh(
+        CommunicationTokenRefreshOptions::new(move || {
+            refresher_calls.record();
+            let token = jwt(&refresher_clock, 10 * MINUTE);
+            async move { Ok::<_, ServiceDown>(token) }
+        })
+        .wall_clock(clock.clone()),
+    );
+    let first = refreshing.get_token().await.unwrap();
+    for (credential, _) in &credentials[..4] {
+        let _ = credential.get_token().await;
+    }
+    assert_eq!(refreshing.get_token().await.unwrap(), first);
+    sleep(9 * MINUTE).await;
+    let second = refreshing.get_token().await.unwrap();
+    assert_eq!(second, first, "served while the refresh runs");
+    // The background task publishes the new token within a few polls (no time passes).
+    let mut third = second;
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+        third = refreshing.get_token().await.unwrap();
+        if third != first {
+            break;
+        }
+    }
+    assert_ne!(third, first, "the new token, not the thread's cached one");
+    assert_eq!(calls.count(), 2);
+}
