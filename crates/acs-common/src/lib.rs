@@ -47,3 +47,18 @@ pub mod auth {
     #[doc(inline)]
     pub use acs_auth::*;
 }
+
+/// The identity REST API: [`identity::CommunicationIdentityClient`] creates users, issues,
+/// exchanges and revokes their tokens.
+///
+/// This is the [`acs_identity`] crate (feature `identity`).
+#[cfg(feature = "identity")]
+pub mod identity {
+    #[doc(inline)]
+    pub use acs_identity::*;
+}
+
+// The user guides' examples are compiled as doctests.
+#[cfg(all(doctest, feature = "identity"))]
+#[doc = include_str!("../../../docs/getting-started.md")]
+pub struct GettingStartedGuide;

@@ -18,3 +18,6 @@ pub use scopes::{
 
 /// The credential type this crate builds, from `acs-refresh`.
 pub use acs_refresh::CommunicationTokenCredential;
+/// The Entra credential trait the options take, re-exported so callers can name it without a
+/// direct `azure_core` dependency.
+pub use azure_core::credentials::TokenCredential;
