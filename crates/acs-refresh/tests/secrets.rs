@@ -1,0 +1,105 @@
+//! Secrets never reach logs, `Debug` output or error text.
+//!
+//! In a test binary of its own: `tracing` caches per call site, process-wide, whether anyone
+//! listens, and a test running in parallel on a thread without a subscriber can make that
+//! "never" before this test's thread-local subscriber is installed, dropping the events it
+//! checks.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use acs_refresh::{CommunicationTokenCredential, CommunicationTokenRefreshOptions, RefreshedToken};
+use acs_token::test_util::TokenBuilder;
+use common::{Calls, MINUTE, ServiceDown, clock, jwt};
+use tokio::time::sleep;
+
+/// Captures everything `tracing` writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_text_never_reaches_logs_debug_or_errors() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_ansi(false)
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let clock = clock();
+    let issued = Arc::new(Mutex::new(Vec::<String>::new()));
+    let calls = Calls::new();
+    let (refresher_clock, refresher_issued, refresher_calls) =
+        (clock.clone(), issued.clone(), calls.clone());
+    let initial = jwt(&clock, 11 * MINUTE);
+    let options = CommunicationTokenRefreshOptions::new(move || {
+        let call = refresher_calls.record();
+        let token = jwt(
+            &refresher_clock,
+            20 * MINUTE + Duration::from_secs(call as u64),
+        );
+        refresher_issued.lock().unwrap().push(token.clone());
+        async move {
+            if call % 2 == 0 {
+                Err(ServiceDown(call))
+            } else {
+                Ok(token)
+            }
+        }
+    })
+    .refresh_proactively(true)
+    .initial_token(initial.parse().unwrap())
+    .wall_clock(clock);
+    let credential = CommunicationTokenCredential::with_refresh(options.clone());
+    let mut texts = vec![format!("{credential:?}"), format!("{options:?}")];
+    for _ in 0..6 {
+        sleep(5 * MINUTE).await;
+        texts.push(format!("{:?}", credential.get_token().await));
+    }
+    let bad = CommunicationTokenCredential::with_refresh(CommunicationTokenRefreshOptions::new(
+        || async { Ok::<_, ServiceDown>(TokenBuilder::new().exp(100).build()) },
+    ));
+    let error = bad.get_token().await.unwrap_err();
+    texts.push(format!("{error} {error:?}"));
+    let refreshed: RefreshedToken = initial.as_str().into();
+    texts.push(format!("{refreshed:?}"));
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("token refresh failed"), "{log}");
+    assert!(
+        log.contains("trigger=\"proactive\"") || log.contains("trigger=proactive"),
+        "{log}"
+    );
+    assert!(
+        log.contains("outcome=\"refreshed\"") || log.contains("outcome=refreshed"),
+        "{log}"
+    );
+    assert!(log.contains("duration_ms"), "{log}");
+    let mut secrets = issued.lock().unwrap().clone();
+    secrets.push(initial.clone());
+    assert!(calls.count() >= 3);
+    for secret in &secrets {
+        // The signature part is shared by all minted tokens; the payload is unique.
+        let payload = secret.split('.').nth(1).unwrap();
+        assert!(!log.contains(payload), "token in logs");
+        for text in &texts {
+            assert!(!text.contains(payload), "token in {text}");
+        }
+    }
+}
