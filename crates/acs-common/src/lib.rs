@@ -62,3 +62,8 @@ pub mod identity {
 #[cfg(all(doctest, feature = "identity"))]
 #[doc = include_str!("../../../docs/getting-started.md")]
 pub struct GettingStartedGuide;
+
+// The workspace README's examples are compiled and run as doctests too.
+#[cfg(all(doctest, feature = "identity"))]
+#[doc = include_str!("../../../README.md")]
+pub struct WorkspaceReadme;
