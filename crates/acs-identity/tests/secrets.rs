@@ -2,33 +2,13 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use acs_refresh::test_util::LogCapture;
 
 use acs_emulator::{Emulator, Fault, Route};
 use acs_identity::{CommunicationIdentityClient, CommunicationTokenScope};
 use common::{access_key_text, client_for};
-
-/// Collects everything logged, at every level.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
 
 fn assert_free_of(text: &str, secrets: &[&str]) {
     for secret in secrets {
@@ -39,14 +19,7 @@ fn assert_free_of(text: &str, secrets: &[&str]) {
 
 #[tokio::test]
 async fn debug_errors_and_logs_hold_no_key_or_token() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = LogCapture::install();
 
     let emulator = Emulator::start().await.unwrap();
     let key = access_key_text(&emulator);

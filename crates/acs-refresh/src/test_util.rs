@@ -85,3 +85,60 @@ impl BackgroundTaskProbe {
         self.alive.strong_count() > 0
     }
 }
+
+/// Captures everything `tracing` writes, at every level and with span-close events, while its
+/// guard is alive: for tests that check no secret reaches a log line.
+///
+/// `tracing` caches per call site, process-wide, whether anyone listens; a test running in
+/// parallel on a thread without a subscriber can make that "never" before this capture is
+/// installed. Tests that must see events should run in a test binary of their own.
+///
+/// ```
+/// use acs_refresh::test_util::LogCapture;
+///
+/// let (logs, guard) = LogCapture::install();
+/// tracing::warn!(attempt = 2, "refresh failed");
+/// drop(guard);
+/// assert!(logs.text().contains("refresh failed"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LogCapture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// Installs a capturing subscriber as this thread's default until the guard is dropped.
+    pub fn install() -> (Self, tracing::subscriber::DefaultGuard) {
+        let capture = LogCapture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        (capture, guard)
+    }
+
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

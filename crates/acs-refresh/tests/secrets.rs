@@ -7,40 +7,19 @@
 
 mod common;
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use acs_refresh::test_util::LogCapture;
 
 use acs_refresh::{CommunicationTokenCredential, CommunicationTokenRefreshOptions, RefreshedToken};
 use acs_token::test_util::TokenBuilder;
 use common::{Calls, MINUTE, ServiceDown, clock, jwt};
 use tokio::time::sleep;
 
-/// Captures everything `tracing` writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn token_text_never_reaches_logs_debug_or_errors() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_ansi(false)
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = LogCapture::install();
 
     let clock = clock();
     let issued = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -80,7 +59,7 @@ async fn token_text_never_reaches_logs_debug_or_errors() {
     let refreshed: RefreshedToken = initial.as_str().into();
     texts.push(format!("{refreshed:?}"));
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(log.contains("token refresh failed"), "{log}");
     assert!(
         log.contains("trigger=\"proactive\"") || log.contains("trigger=proactive"),
