@@ -67,3 +67,11 @@ pub struct GettingStartedGuide;
 #[cfg(all(doctest, feature = "identity"))]
 #[doc = include_str!("../../../README.md")]
 pub struct WorkspaceReadme;
+
+#[cfg(all(doctest, feature = "identity"))]
+#[doc = include_str!("../../../docs/troubleshooting.md")]
+pub struct TroubleshootingGuide;
+
+#[cfg(all(doctest, feature = "identity"))]
+#[doc = include_str!("../../../docs/coming-from-other-sdks.md")]
+pub struct ComingFromOtherSdksGuide;
