@@ -120,10 +120,19 @@ pub enum IdentityError {
 /// in the source chain).
 fn describe(error: &HttpError) -> String {
     match error.service_error() {
-        Some(service) => match service.code() {
-            Some(code) => format!(": HTTP {} {code}", service.status().as_u16()),
-            None => format!(": HTTP {}", service.status().as_u16()),
-        },
+        Some(service) => {
+            let status = service.status().as_u16();
+            // A 401 on a signed request is nearly always the key or the clock: say so.
+            let hint = if status == 401 {
+                " (check the access key, and that this machine's clock is right)"
+            } else {
+                ""
+            };
+            match service.code() {
+                Some(code) => format!(": HTTP {status} {code}{hint}"),
+                None => format!(": HTTP {status}{hint}"),
+            }
+        }
         None => String::new(),
     }
 }
