@@ -233,7 +233,16 @@ pub(crate) fn run(root: &Path, args: &ReleaseArgs) -> Result<(), String> {
         render_plan(&planned)
     );
     let names: Vec<&str> = planned.iter().map(|entry| entry.name.as_str()).collect();
-    package_dry_run(root, &names, !dirty.trim().is_empty())?;
+    // Every publishable crate is packaged, not only the planned ones: cargo then resolves the
+    // workspace crates among themselves, whether or not a registry has them yet.
+    let publishable: Vec<Crate> = crates
+        .iter()
+        .filter(|krate| krate.publish)
+        .cloned()
+        .collect();
+    let order = workspace::publish_order(&publishable)?;
+    let all: Vec<&str> = order.iter().map(String::as_str).collect();
+    package_dry_run(root, &all, !dirty.trim().is_empty())?;
 
     if !args.execute {
         println!(
@@ -252,9 +261,7 @@ pub(crate) fn run(root: &Path, args: &ReleaseArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Packages and verifies the crates in order, as a publish would, without uploading. Cargo
-/// resolves the not-yet-published workspace crates among themselves, so the check works
-/// before the first release too.
+/// Packages the crates in order, as a publish would, without uploading.
 fn package_dry_run(root: &Path, names: &[&str], allow_dirty: bool) -> Result<(), String> {
     let mut args = vec!["publish", "--dry-run", "--no-verify"];
     if allow_dirty {
