@@ -1,8 +1,9 @@
-//! The identifier kinds. Each keeps its raw ID and parts in one buffer (see `layout`).
+//! The identifier kinds. Each keeps its raw ID and parts in one buffer, all in the same
+//! [`Layout`].
 
 use std::fmt;
 
-use crate::layout::{self, Span, layout, prefix};
+use crate::layout::{self, Layout, prefix};
 use crate::{CommunicationCloudEnvironment, CommunicationIdentifierKind, IdentifierError};
 
 /// Equality, hashing and ordering by raw ID (the kind is fixed by the type), and `Display` as the
@@ -55,7 +56,7 @@ fn require(
 /// An Azure Communication Services user. Its raw ID is the id itself (`8:acs:...`).
 #[derive(Clone)]
 pub struct CommunicationUserIdentifier {
-    id: String,
+    layout: Layout,
 }
 
 impl CommunicationUserIdentifier {
@@ -66,33 +67,34 @@ impl CommunicationUserIdentifier {
     pub fn new(id: impl Into<String>) -> Result<Self, IdentifierError> {
         let id = id.into();
         require(&id, CommunicationIdentifierKind::CommunicationUser, "id")?;
-        Ok(Self { id })
+        Ok(Self::from_parsed(Layout::whole(id)))
     }
 
+    /// `layout` must hold the id as its raw ID.
     #[inline]
-    pub(crate) fn from_parsed(id: String) -> Self {
-        Self { id }
+    pub(crate) fn from_parsed(layout: Layout) -> Self {
+        Self { layout }
     }
 
     /// The user's id.
     pub fn id(&self) -> &str {
-        &self.id
+        self.layout.raw_id()
     }
 
     /// The raw ID, which for this kind is the id.
     pub fn raw_id(&self) -> &str {
-        &self.id
+        self.layout.raw_id()
     }
 
     pub(crate) fn into_raw_id(self) -> String {
-        self.id
+        self.layout.into_raw_id()
     }
 }
 
 impl fmt::Debug for CommunicationUserIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CommunicationUserIdentifier")
-            .field("id", &self.id)
+            .field("id", &self.id())
             .finish()
     }
 }
@@ -104,7 +106,7 @@ by_raw_id!(CommunicationUserIdentifier);
 /// Any identifier this version cannot classify. Its raw ID is the id itself.
 #[derive(Clone)]
 pub struct UnknownIdentifier {
-    id: String,
+    layout: Layout,
 }
 
 impl UnknownIdentifier {
@@ -116,33 +118,34 @@ impl UnknownIdentifier {
     pub fn new(id: impl Into<String>) -> Result<Self, IdentifierError> {
         let id = id.into();
         require(&id, CommunicationIdentifierKind::Unknown, "id")?;
-        Ok(Self { id })
+        Ok(Self::from_parsed(Layout::whole(id)))
     }
 
+    /// `layout` must hold the id as its raw ID.
     #[inline]
-    pub(crate) fn from_parsed(id: String) -> Self {
-        Self { id }
+    pub(crate) fn from_parsed(layout: Layout) -> Self {
+        Self { layout }
     }
 
     /// The id, which is the raw ID.
     pub fn id(&self) -> &str {
-        &self.id
+        self.layout.raw_id()
     }
 
     /// The raw ID.
     pub fn raw_id(&self) -> &str {
-        &self.id
+        self.layout.raw_id()
     }
 
     pub(crate) fn into_raw_id(self) -> String {
-        self.id
+        self.layout.into_raw_id()
     }
 }
 
 impl fmt::Debug for UnknownIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UnknownIdentifier")
-            .field("id", &self.id)
+            .field("id", &self.id())
             .finish()
     }
 }
@@ -168,9 +171,7 @@ pub(crate) fn asserted_id_of(value: &str) -> Option<&str> {
 /// the raw ID, so two equal identifiers always agree on them.
 #[derive(Clone)]
 pub struct PhoneNumberIdentifier {
-    text: String,
-    raw_len: usize,
-    number: Span,
+    layout: Layout,
 }
 
 impl PhoneNumberIdentifier {
@@ -189,24 +190,20 @@ impl PhoneNumberIdentifier {
     }
 
     pub(crate) fn assemble(phone_number: &str, raw_id: Option<&str>) -> Self {
-        let layout = layout(raw_id, prefix::PHONE, [phone_number], "");
-        let [number] = layout.parts;
-        Self {
-            text: layout.text,
-            raw_len: layout.raw_len,
-            number,
-        }
+        Self::from_parsed(Layout::assemble(
+            raw_id,
+            layout::phone_prefix,
+            [phone_number],
+            "",
+            CommunicationCloudEnvironment::Public,
+            false,
+        ))
     }
 
-    /// `raw` must start with `4:`.
+    /// `layout` must be `4:` + number, or an explicit raw ID + number.
     #[inline]
-    pub(crate) fn from_parsed(raw: String) -> Self {
-        let number = Span::new(prefix::PHONE.len(), raw.len());
-        Self {
-            raw_len: raw.len(),
-            text: raw,
-            number,
-        }
+    pub(crate) fn from_parsed(layout: Layout) -> Self {
+        Self { layout }
     }
 
     /// Uses `raw_id` as the raw ID instead of `4:` + number. An empty `raw_id` is ignored.
@@ -217,12 +214,12 @@ impl PhoneNumberIdentifier {
 
     /// The phone number as given (for a parsed raw ID: everything after `4:`).
     pub fn phone_number(&self) -> &str {
-        self.number.of(&self.text)
+        self.layout.part()
     }
 
     /// The raw ID.
     pub fn raw_id(&self) -> &str {
-        &self.text[..self.raw_len]
+        self.layout.raw_id()
     }
 
     /// The value the derived properties are read from: the raw ID after `4:`, or the number when
@@ -244,9 +241,8 @@ impl PhoneNumberIdentifier {
         asserted_id_of(self.value())
     }
 
-    pub(crate) fn into_raw_id(mut self) -> String {
-        self.text.truncate(self.raw_len);
-        self.text
+    pub(crate) fn into_raw_id(self) -> String {
+        self.layout.into_raw_id()
     }
 }
 
@@ -269,12 +265,7 @@ by_raw_id!(PhoneNumberIdentifier);
 /// id for an anonymous (visitor) user.
 #[derive(Clone)]
 pub struct MicrosoftTeamsUserIdentifier {
-    text: String,
-    raw_len: usize,
-    user_id: Span,
-    anonymous: bool,
-    explicit: bool,
-    cloud: CommunicationCloudEnvironment,
+    layout: Layout,
 }
 
 impl MicrosoftTeamsUserIdentifier {
@@ -303,43 +294,30 @@ impl MicrosoftTeamsUserIdentifier {
         cloud: CommunicationCloudEnvironment,
         raw_id: Option<&str>,
     ) -> Self {
-        let layout = layout(
+        let prefix = if anonymous {
+            layout::teams_visitor_prefix
+        } else {
+            layout::teams_user_prefix
+        };
+        Self::from_parsed(Layout::assemble(
             raw_id,
-            layout::teams_user_prefix(anonymous, &cloud),
+            prefix,
             [user_id],
             "",
-        );
-        let [user_id] = layout.parts;
-        Self {
-            text: layout.text,
-            raw_len: layout.raw_len,
-            user_id,
-            anonymous,
-            explicit: layout.explicit,
             cloud,
-        }
+            anonymous,
+        ))
     }
 
-    /// `raw` must be `prefix` + user id, where `prefix` matches `anonymous` and `cloud`.
+    /// `layout` must be the prefix of its cloud and anonymity + user id, or an explicit raw ID +
+    /// user id.
     #[inline]
-    pub(crate) fn from_parsed(
-        raw: String,
-        prefix_len: usize,
-        anonymous: bool,
-        cloud: CommunicationCloudEnvironment,
-    ) -> Self {
-        Self {
-            user_id: Span::new(prefix_len, raw.len()),
-            raw_len: raw.len(),
-            text: raw,
-            anonymous,
-            explicit: false,
-            cloud,
-        }
+    pub(crate) fn from_parsed(layout: Layout) -> Self {
+        Self { layout }
     }
 
     fn explicit_raw_id(&self) -> Option<&str> {
-        self.explicit.then(|| self.raw_id())
+        self.layout.explicit_raw_id()
     }
 
     /// Marks the user as anonymous (a Teams visitor), which changes the computed raw ID to
@@ -349,7 +327,7 @@ impl MicrosoftTeamsUserIdentifier {
         Self::assemble(
             self.user_id(),
             anonymous,
-            self.cloud.clone(),
+            self.cloud().clone(),
             self.explicit_raw_id(),
         )
     }
@@ -359,7 +337,7 @@ impl MicrosoftTeamsUserIdentifier {
     pub fn with_cloud(self, cloud: CommunicationCloudEnvironment) -> Self {
         Self::assemble(
             self.user_id(),
-            self.anonymous,
+            self.is_anonymous(),
             cloud,
             self.explicit_raw_id(),
         )
@@ -370,35 +348,34 @@ impl MicrosoftTeamsUserIdentifier {
     pub fn with_raw_id(self, raw_id: impl AsRef<str>) -> Self {
         Self::assemble(
             self.user_id(),
-            self.anonymous,
-            self.cloud.clone(),
+            self.is_anonymous(),
+            self.cloud().clone(),
             Some(raw_id.as_ref()),
         )
     }
 
     /// The Teams user id.
     pub fn user_id(&self) -> &str {
-        self.user_id.of(&self.text)
+        self.layout.part()
     }
 
     /// Whether the user is an anonymous Teams visitor.
     pub fn is_anonymous(&self) -> bool {
-        self.anonymous
+        self.layout.anonymous()
     }
 
     /// The cloud the user belongs to.
     pub fn cloud(&self) -> &CommunicationCloudEnvironment {
-        &self.cloud
+        self.layout.cloud()
     }
 
     /// The raw ID.
     pub fn raw_id(&self) -> &str {
-        &self.text[..self.raw_len]
+        self.layout.raw_id()
     }
 
-    pub(crate) fn into_raw_id(mut self) -> String {
-        self.text.truncate(self.raw_len);
-        self.text
+    pub(crate) fn into_raw_id(self) -> String {
+        self.layout.into_raw_id()
     }
 }
 
@@ -406,8 +383,8 @@ impl fmt::Debug for MicrosoftTeamsUserIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MicrosoftTeamsUserIdentifier")
             .field("user_id", &self.user_id())
-            .field("is_anonymous", &self.anonymous)
-            .field("cloud", &self.cloud)
+            .field("is_anonymous", &self.is_anonymous())
+            .field("cloud", self.cloud())
             .field("raw_id", &self.raw_id())
             .finish()
     }
@@ -420,11 +397,7 @@ by_raw_id!(MicrosoftTeamsUserIdentifier);
 /// A Microsoft Teams application (bot): `28:orgid:`/`28:dod:`/`28:gcch:` + app id.
 #[derive(Clone)]
 pub struct MicrosoftTeamsAppIdentifier {
-    text: String,
-    raw_len: usize,
-    app_id: Span,
-    explicit: bool,
-    cloud: CommunicationCloudEnvironment,
+    layout: Layout,
 }
 
 impl MicrosoftTeamsAppIdentifier {
@@ -451,63 +424,51 @@ impl MicrosoftTeamsAppIdentifier {
         cloud: CommunicationCloudEnvironment,
         raw_id: Option<&str>,
     ) -> Self {
-        let layout = layout(raw_id, layout::teams_app_prefix(&cloud), [app_id], "");
-        let [app_id] = layout.parts;
-        Self {
-            text: layout.text,
-            raw_len: layout.raw_len,
-            app_id,
-            explicit: layout.explicit,
+        Self::from_parsed(Layout::assemble(
+            raw_id,
+            layout::teams_app_prefix,
+            [app_id],
+            "",
             cloud,
-        }
+            false,
+        ))
     }
 
-    /// `raw` must be the prefix of `cloud` + app id.
+    /// `layout` must be the prefix of its cloud + app id, or an explicit raw ID + app id.
     #[inline]
-    pub(crate) fn from_parsed(
-        raw: String,
-        prefix_len: usize,
-        cloud: CommunicationCloudEnvironment,
-    ) -> Self {
-        Self {
-            app_id: Span::new(prefix_len, raw.len()),
-            raw_len: raw.len(),
-            text: raw,
-            explicit: false,
-            cloud,
-        }
+    pub(crate) fn from_parsed(layout: Layout) -> Self {
+        Self { layout }
     }
 
     /// Sets the cloud, which picks the computed raw ID's prefix.
     #[must_use]
     pub fn with_cloud(self, cloud: CommunicationCloudEnvironment) -> Self {
-        Self::assemble(self.app_id(), cloud, self.explicit.then(|| self.raw_id()))
+        Self::assemble(self.app_id(), cloud, self.layout.explicit_raw_id())
     }
 
     /// Uses `raw_id` as the raw ID instead of the computed one. An empty `raw_id` is ignored.
     #[must_use]
     pub fn with_raw_id(self, raw_id: impl AsRef<str>) -> Self {
-        Self::assemble(self.app_id(), self.cloud.clone(), Some(raw_id.as_ref()))
+        Self::assemble(self.app_id(), self.cloud().clone(), Some(raw_id.as_ref()))
     }
 
     /// The Teams app id.
     pub fn app_id(&self) -> &str {
-        self.app_id.of(&self.text)
+        self.layout.part()
     }
 
     /// The cloud the app belongs to.
     pub fn cloud(&self) -> &CommunicationCloudEnvironment {
-        &self.cloud
+        self.layout.cloud()
     }
 
     /// The raw ID.
     pub fn raw_id(&self) -> &str {
-        &self.text[..self.raw_len]
+        self.layout.raw_id()
     }
 
-    pub(crate) fn into_raw_id(mut self) -> String {
-        self.text.truncate(self.raw_len);
-        self.text
+    pub(crate) fn into_raw_id(self) -> String {
+        self.layout.into_raw_id()
     }
 }
 
@@ -515,7 +476,7 @@ impl fmt::Debug for MicrosoftTeamsAppIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MicrosoftTeamsAppIdentifier")
             .field("app_id", &self.app_id())
-            .field("cloud", &self.cloud)
+            .field("cloud", self.cloud())
             .field("raw_id", &self.raw_id())
             .finish()
     }
@@ -529,12 +490,8 @@ by_raw_id!(MicrosoftTeamsAppIdentifier);
 /// `8:acs:`/`8:dod-acs:`/`8:gcch-acs:` + `{resource id}_{tenant id}_{user id}`.
 #[derive(Clone)]
 pub struct TeamsExtensionUserIdentifier {
-    text: String,
-    raw_len: usize,
-    /// Resource id, tenant id, user id: the order they appear in the raw ID.
-    parts: [Span; 3],
-    explicit: bool,
-    cloud: CommunicationCloudEnvironment,
+    /// Parts: resource id, tenant id, user id, the order they appear in the raw ID.
+    layout: Layout,
 }
 
 impl TeamsExtensionUserIdentifier {
@@ -569,48 +526,27 @@ impl TeamsExtensionUserIdentifier {
         cloud: CommunicationCloudEnvironment,
         raw_id: Option<&str>,
     ) -> Self {
-        let layout = layout(
+        Self::from_parsed(Layout::assemble(
             raw_id,
-            layout::teams_extension_prefix(&cloud),
+            layout::teams_extension_prefix,
             [resource_id, tenant_id, user_id],
             "_",
-        );
-        Self {
-            text: layout.text,
-            raw_len: layout.raw_len,
-            parts: layout.parts,
-            explicit: layout.explicit,
             cloud,
-        }
+            false,
+        ))
     }
 
-    /// `raw` must be the prefix of `cloud` + `{resource}_{tenant}_{user}`, with `first` and
-    /// `second` the byte offsets of the two `_`.
+    /// `layout` must be the prefix of its cloud + `{resource}_{tenant}_{user}`, or an explicit
+    /// raw ID + the three ids.
     #[inline]
-    pub(crate) fn from_parsed(
-        raw: String,
-        prefix_len: usize,
-        first: usize,
-        second: usize,
-        cloud: CommunicationCloudEnvironment,
-    ) -> Self {
-        Self {
-            parts: [
-                Span::new(prefix_len, first),
-                Span::new(first + 1, second),
-                Span::new(second + 1, raw.len()),
-            ],
-            raw_len: raw.len(),
-            text: raw,
-            explicit: false,
-            cloud,
-        }
+    pub(crate) fn from_parsed(layout: Layout) -> Self {
+        Self { layout }
     }
 
     /// Sets the cloud, which picks the computed raw ID's prefix.
     #[must_use]
     pub fn with_cloud(self, cloud: CommunicationCloudEnvironment) -> Self {
-        let raw_id = self.explicit.then(|| self.raw_id());
+        let raw_id = self.layout.explicit_raw_id();
         Self::assemble(
             self.user_id(),
             self.tenant_id(),
@@ -627,39 +563,38 @@ impl TeamsExtensionUserIdentifier {
             self.user_id(),
             self.tenant_id(),
             self.resource_id(),
-            self.cloud.clone(),
+            self.cloud().clone(),
             Some(raw_id.as_ref()),
         )
     }
 
     /// The Teams user id.
     pub fn user_id(&self) -> &str {
-        self.parts[2].of(&self.text)
+        self.layout.part_of_three(2)
     }
 
     /// The user's Entra tenant id.
     pub fn tenant_id(&self) -> &str {
-        self.parts[1].of(&self.text)
+        self.layout.part_of_three(1)
     }
 
     /// The ACS resource id.
     pub fn resource_id(&self) -> &str {
-        self.parts[0].of(&self.text)
+        self.layout.part_of_three(0)
     }
 
     /// The cloud the user belongs to.
     pub fn cloud(&self) -> &CommunicationCloudEnvironment {
-        &self.cloud
+        self.layout.cloud()
     }
 
     /// The raw ID.
     pub fn raw_id(&self) -> &str {
-        &self.text[..self.raw_len]
+        self.layout.raw_id()
     }
 
-    pub(crate) fn into_raw_id(mut self) -> String {
-        self.text.truncate(self.raw_len);
-        self.text
+    pub(crate) fn into_raw_id(self) -> String {
+        self.layout.into_raw_id()
     }
 }
 
@@ -669,7 +604,7 @@ impl fmt::Debug for TeamsExtensionUserIdentifier {
             .field("user_id", &self.user_id())
             .field("tenant_id", &self.tenant_id())
             .field("resource_id", &self.resource_id())
-            .field("cloud", &self.cloud)
+            .field("cloud", self.cloud())
             .field("raw_id", &self.raw_id())
             .finish()
     }

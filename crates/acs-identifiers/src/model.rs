@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::layout::Layout;
 use crate::{
     CommunicationCloudEnvironment, CommunicationIdentifier, CommunicationIdentifierKind,
     CommunicationUserIdentifier, IdentifierError, MicrosoftTeamsAppIdentifier,
@@ -368,7 +369,7 @@ impl TryFrom<CommunicationIdentifierModel> for CommunicationIdentifier {
             Some(Kind::CommunicationUser) if communication_user.is_some() => {
                 let user = communication_user.unwrap_or_default();
                 let id = required(user.id, "id", Kind::CommunicationUser)?;
-                return Ok(CommunicationUserIdentifier::from_parsed(id).into());
+                return Ok(CommunicationUserIdentifier::from_parsed(Layout::whole(id)).into());
             }
             Some(Kind::PhoneNumber) if phone_number.is_some() => {
                 let phone = phone_number.unwrap_or_default();
@@ -414,7 +415,7 @@ impl TryFrom<CommunicationIdentifierModel> for CommunicationIdentifier {
             _ => {}
         }
         let raw_id = required(raw_id, "rawId", Kind::Unknown)?;
-        Ok(UnknownIdentifier::from_parsed(raw_id).into())
+        Ok(UnknownIdentifier::from_parsed(Layout::whole(raw_id)).into())
     }
 }
 

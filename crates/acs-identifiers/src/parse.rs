@@ -8,7 +8,7 @@
 //! string compares. The rest is scanned once, a word at a time, for `:` (and `_` after an ACS
 //! prefix); long junk without a known prefix is never scanned.
 
-use crate::layout::prefix;
+use crate::layout::{Layout, prefix};
 use crate::{
     CommunicationCloudEnvironment, CommunicationIdentifier, CommunicationIdentifierKind,
     CommunicationUserIdentifier, MicrosoftTeamsAppIdentifier, MicrosoftTeamsUserIdentifier,
@@ -287,33 +287,19 @@ impl Delimiters {
     }
 }
 
-/// Builds the owned identifier of `shape`, which must be `classify(&raw)`.
+/// Builds the owned identifier of `shape`, which must be `classify(&raw)`. Every kind stores the
+/// same [`Layout`], so this is one layout and a variant tag, with no branch on the kind.
 #[inline]
 pub(crate) fn build(raw: String, shape: Shape) -> CommunicationIdentifier {
     use CommunicationIdentifierKind as Kind;
+    let layout = Layout::parsed(raw, &shape);
     match shape.kind {
-        Kind::PhoneNumber => PhoneNumberIdentifier::from_parsed(raw).into(),
-        Kind::CommunicationUser => CommunicationUserIdentifier::from_parsed(raw).into(),
-        Kind::MicrosoftTeamsUser => MicrosoftTeamsUserIdentifier::from_parsed(
-            raw,
-            shape.prefix_len,
-            shape.anonymous,
-            shape.cloud.into(),
-        )
-        .into(),
-        Kind::MicrosoftTeamsApp => {
-            MicrosoftTeamsAppIdentifier::from_parsed(raw, shape.prefix_len, shape.cloud.into())
-                .into()
-        }
-        Kind::TeamsExtensionUser => TeamsExtensionUserIdentifier::from_parsed(
-            raw,
-            shape.prefix_len,
-            shape.underscores[0],
-            shape.underscores[1],
-            shape.cloud.into(),
-        )
-        .into(),
-        Kind::Unknown => UnknownIdentifier::from_parsed(raw).into(),
+        Kind::PhoneNumber => PhoneNumberIdentifier::from_parsed(layout).into(),
+        Kind::CommunicationUser => CommunicationUserIdentifier::from_parsed(layout).into(),
+        Kind::MicrosoftTeamsUser => MicrosoftTeamsUserIdentifier::from_parsed(layout).into(),
+        Kind::MicrosoftTeamsApp => MicrosoftTeamsAppIdentifier::from_parsed(layout).into(),
+        Kind::TeamsExtensionUser => TeamsExtensionUserIdentifier::from_parsed(layout).into(),
+        Kind::Unknown => UnknownIdentifier::from_parsed(layout).into(),
     }
 }
 
