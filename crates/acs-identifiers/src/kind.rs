@@ -25,7 +25,6 @@ impl CommunicationIdentifierKind {
     /// The kind `raw_id` parses to, without allocating: the same answer as
     /// `CommunicationIdentifier::from_raw_id(raw_id).kind()`, for routing before (or instead of)
     /// taking ownership.
-    #[inline]
     pub fn of_raw_id(raw_id: &str) -> Self {
         crate::CommunicationIdentifierRef::parse(raw_id).kind()
     }
