@@ -25,6 +25,11 @@ const TARGETS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Figures that tests measure rather than benchmarks (memory needs a counting allocator): the
+/// crate, the test target, and the prefix of the line it prints.
+const MEASURING_TESTS: &[(&str, &str, &str)] =
+    &[("acs-refresh", "memory", "proactive credential:")];
+
 pub(crate) fn run(root: &Path) -> Result<(), String> {
     let crates = workspace::load(root)?;
     let mut report = String::new();
@@ -86,6 +91,34 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
         let _ = writeln!(report, "### `{}`\n\n```text\n{}```\n", krate.name, tables);
         benched += 1;
     }
+    let _ = writeln!(report, "### Measured by tests\n\n```text");
+    for (krate, test, prefix) in MEASURING_TESTS {
+        println!("xtask bench: cargo test -p {krate} --test {test}");
+        let output = Command::new(crate::cargo())
+            .args([
+                "test",
+                "--release",
+                "--all-features",
+                "--package",
+                krate,
+                "--test",
+                test,
+                "--",
+                "--nocapture",
+            ])
+            .current_dir(root)
+            .output()
+            .map_err(|error| format!("could not run cargo test: {error}"))?;
+        if !output.status.success() {
+            return Err(format!("the {test} test of {krate} failed"));
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for line in stderr.lines().filter(|line| line.starts_with(prefix)) {
+            println!("{line}");
+            let _ = writeln!(report, "{krate}: {line}");
+        }
+    }
+    let _ = writeln!(report, "```");
     let path = root.join("docs").join("benchmarks.md");
     fs::write(&path, report)
         .map_err(|error| format!("could not write {}: {error}", path.display()))?;
