@@ -181,14 +181,21 @@ pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request
     finish(&shared, &parts, Some(route), response, injected)
 }
 
-/// Logs and records the answer.
+/// The request ID a client may send; Azure services echo it on every answer (the official SDKs
+/// send one with each request, Python also `x-ms-return-client-request-id: true`).
+const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+
+/// Logs and records the answer, and echoes the client's request ID.
 fn finish(
     shared: &Shared,
     parts: &Parts,
     route: Option<Route>,
-    response: Response,
+    mut response: Response,
     injected: bool,
 ) -> Response {
+    if let Some(id) = parts.headers.get(CLIENT_REQUEST_ID) {
+        response.headers_mut().insert(CLIENT_REQUEST_ID, id.clone());
+    }
     tracing::debug!(
         method = %parts.method,
         route = route.map_or("-", Route::name),

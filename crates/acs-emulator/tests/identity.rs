@@ -555,3 +555,51 @@ async fn unknown_paths_and_methods() {
     assert_eq!(records[0].path, "/chat");
     assert_eq!(records[1].status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// Interop finding (`cargo xtask interop`): both official SDKs send `x-ms-client-request-id` on
+/// every request (Python adds `x-ms-return-client-request-id: true`); Azure services echo it on
+/// every answer, errors included, so a client can match a failure to its request.
+#[tokio::test]
+async fn the_client_request_id_is_echoed_on_success_and_on_errors() {
+    use acs_emulator::Clock as _;
+    let clock = ManualClock::new(START);
+    let emulator = emulator(&clock).await;
+    let request = |path_and_query: &str, request_id: Option<&str>| {
+        let mut builder =
+            http::Request::post(format!("http://{}{path_and_query}", emulator.local_addr()));
+        if let Some(id) = request_id {
+            builder = builder
+                .header("x-ms-client-request-id", id)
+                .header("x-ms-return-client-request-id", "true");
+        }
+        let mut request = builder.body(b"{}".to_vec()).expect("a valid request");
+        emulator
+            .signer()
+            .sign_at(&mut request, clock.now())
+            .expect("signable");
+        request
+    };
+
+    let created = common::send_signed(request(
+        &format!("/identities?{V}"),
+        Some("18b380aa-e918-11f1-b66a-02fc00000001"),
+    ))
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(
+        created.headers["x-ms-client-request-id"],
+        "18b380aa-e918-11f1-b66a-02fc00000001"
+    );
+
+    let missing = common::send_signed(request(
+        &format!("/identities/8%3Aacs%3Anobody/:revokeAccessTokens?{V}"),
+        Some("second-id"),
+    ))
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+    assert_eq!(missing.headers["x-ms-client-request-id"], "second-id");
+
+    let anonymous = common::send_signed(request(&format!("/identities?{V}"), None)).await;
+    assert_eq!(anonymous.status, StatusCode::CREATED, "{}", anonymous.text);
+    assert!(anonymous.headers.get("x-ms-client-request-id").is_none());
+}
