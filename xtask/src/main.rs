@@ -3,10 +3,12 @@
 //! - `cargo xtask ci`: what `.ci/run` calls: formatting, lints, tests and docs, in that order,
 //!   stopping at the first step that fails and naming it.
 //! - `cargo xtask bench`: every crate's benchmarks, written to `docs/benchmarks.md`.
+//! - `cargo xtask interop`: the official Python and JS identity SDKs against the emulator.
 //! - `cargo xtask release <patch|minor|major|VERSION> [--execute] [--publish]`: see `release.rs`.
 
 mod bench;
 mod changelog;
+mod interop;
 mod manifest;
 mod release;
 mod version;
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(&root),
         Some("bench") => bench::run(&root),
+        Some("interop") => interop::run(&root),
         Some("release") => {
             release::ReleaseArgs::parse(&args[1..]).and_then(|args| release::run(&root, &args))
         }
@@ -47,6 +50,7 @@ fn print_help() {
          tasks:\n  \
          ci                 fmt check, clippy (-D warnings), tests, docs (-D warnings)\n  \
          bench              run every crate's benchmarks, write docs/benchmarks.md\n  \
+         interop            official Python and JS identity SDKs against the emulator\n  \
          release <LEVEL>    plan a release: LEVEL is patch, minor, major or a version\n      \
          --execute      edit versions and changelogs, commit, tag\n      \
          --publish      with --execute: publish to crates.io (token from CARGO_REGISTRY_TOKEN or asked)\n      \
