@@ -58,6 +58,17 @@ pub mod identity {
     pub use acs_identity::*;
 }
 
+/// The HTTP pieces the service clients share: [`http::HttpClient`], [`http::RetryPolicy`],
+/// [`http::HttpError`] and [`http::ServiceError`], to configure retries or inspect a failed
+/// request of [`entra`] or [`identity`].
+///
+/// This is the [`acs_http`] crate (with feature `entra` or `identity`).
+#[cfg(any(feature = "entra", feature = "identity"))]
+pub mod http {
+    #[doc(inline)]
+    pub use acs_http::*;
+}
+
 // The user guides' examples are compiled as doctests.
 #[cfg(all(doctest, feature = "identity"))]
 #[doc = include_str!("../../../docs/getting-started.md")]
