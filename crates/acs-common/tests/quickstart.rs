@@ -1,4 +1,10 @@
 //! Runs the quickstart's flow (with shorter tokens) and checks what it told the reader.
+//!
+//! This one test runs on real time, on purpose: it checks the demo a newcomer runs, over real
+//! HTTP with wall-clock token expiries, end to end. It waits on events (refreshes arriving), each
+//! bounded by a timeout, never for a fixed time, and takes about two seconds. The refresh timing
+//! itself is tested deterministically, on tokio's paused clock, in `acs-refresh` and
+//! `acs-identity`.
 
 #[allow(dead_code)]
 #[path = "../../../examples/quickstart.rs"]
