@@ -1,10 +1,14 @@
 //! `cargo xtask interop`: runs the official ACS identity SDKs (Python and JavaScript, unchanged)
 //! against the local emulator, the harshest check of its fidelity.
 //!
-//! Builds and starts `acs-emulator` on a free port, reads the connection string it prints,
-//! installs each SDK (a venv under `<target>/interop/venv`, `npm ci` in the JS directory), runs
-//! each flow script with the connection string in `COMMUNICATION_SERVICES_CONNECTION_STRING`,
-//! stops the emulator and prints a summary. A flow that runs and fails fails the task; an SDK
+//! Builds `acs-emulator` (with its `tls` feature), installs each SDK (a venv under
+//! `<target>/interop/venv`, `npm ci` in the JS directory), and starts two emulators on free
+//! ports: one serving plain http, one `--tls` with its self-signed certificate written to
+//! `<target>/interop/emulator-cert.pem`. Each flow script runs against both, with the connection
+//! string in `COMMUNICATION_SERVICES_CONNECTION_STRING`; against https the certificate is
+//! trusted, never ignored (`ACS_EMULATOR_CERT_FILE` for Python, which passes it to azure-core as
+//! `connection_verify`; `NODE_EXTRA_CA_CERTS` for Node). Then it stops the emulators and prints
+//! a summary. A flow that runs and fails fails the task; an SDK
 //! that cannot be installed (no interpreter, no network) is reported as "not run" instead.
 
 use std::fmt;
@@ -18,6 +22,8 @@ use std::time::{Duration, Instant};
 
 /// The environment variable the flow scripts read the connection string from.
 const CONNECTION_STRING_VAR: &str = "COMMUNICATION_SERVICES_CONNECTION_STRING";
+/// The environment variable the Python flow reads the PEM file to trust for https from.
+const CERT_FILE_VAR: &str = "ACS_EMULATOR_CERT_FILE";
 /// How long the emulator may take to print its connection string once built.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one flow may run before it is stopped and counted as failed.
@@ -41,9 +47,9 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// One SDK's line in the summary.
+/// One flow's line in the summary.
 struct Report {
-    sdk: &'static str,
+    sdk: String,
     outcome: Outcome,
     install: Duration,
     flow: Duration,
@@ -56,9 +62,10 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     fs::create_dir_all(&work)
         .map_err(|error| format!("cannot create {}: {error}", work.display()))?;
 
-    println!("xtask interop: building acs-emulator");
+    println!("xtask interop: building acs-emulator (feature tls)");
     let status = Command::new(crate::cargo())
         .args(["build", "-p", "acs-emulator", "--bin", "acs-emulator"])
+        .args(["--features", "tls"])
         .current_dir(root)
         .status()
         .map_err(|error| format!("could not start cargo: {error}"))?;
@@ -78,28 +85,79 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     let binary = target_dir(root)
         .join("debug")
         .join(format!("acs-emulator{}", env_exe_suffix()));
-    let emulator = RunningEmulator::start(&binary)?;
+    let emulator = RunningEmulator::start(&binary, &[])?;
     println!("xtask interop: emulator at {}", emulator.endpoint);
+    let cert_file = work.join("emulator-cert.pem");
+    let _ = fs::remove_file(&cert_file);
+    let tls_emulator = RunningEmulator::start(
+        &binary,
+        &[
+            "--tls".as_ref(),
+            "--cert-out".as_ref(),
+            cert_file.as_os_str(),
+        ],
+    )?;
+    if !cert_file.is_file() {
+        return Err(format!(
+            "the TLS emulator wrote no certificate to {}",
+            cert_file.display()
+        ));
+    }
+    println!(
+        "xtask interop: TLS emulator at {} (certificate {})",
+        tls_emulator.endpoint,
+        cert_file.display()
+    );
 
     let mut reports = Vec::new();
-    for (sdk, prepared, install) in [
+    for (sdk, prepared, install, over) in [
         (
             "python (azure-communication-identity)",
-            python,
+            &python,
             python_install,
+            Transport::Http,
         ),
-        ("js (@azure/communication-identity)", js, js_install),
+        (
+            "js (@azure/communication-identity)",
+            &js,
+            js_install,
+            Transport::Http,
+        ),
+        (
+            "python (azure-communication-identity)",
+            &python,
+            python_install,
+            Transport::Https,
+        ),
+        (
+            "js (@azure/communication-identity)",
+            &js,
+            js_install,
+            Transport::Https,
+        ),
     ] {
+        let sdk = format!("{sdk}, {over}");
         let flow_started = Instant::now();
         let outcome = match prepared {
-            Ok(mut command) => {
+            Ok(prepared) => {
                 println!("xtask interop: running the {sdk} flow");
-                command.env(CONNECTION_STRING_VAR, &emulator.connection_string);
+                let mut command = copy_command(prepared);
+                match over {
+                    Transport::Http => {
+                        command.env(CONNECTION_STRING_VAR, &emulator.connection_string);
+                    }
+                    Transport::Https => {
+                        command
+                            .env(CONNECTION_STRING_VAR, &tls_emulator.connection_string)
+                            .env(CERT_FILE_VAR, &cert_file)
+                            .env("NODE_EXTRA_CA_CERTS", &cert_file);
+                    }
+                }
                 run_flow(&mut command)
             }
             Err(reason) => {
                 println!("xtask interop: WARNING: {sdk} not run: {reason}");
-                Outcome::NotRun(reason)
+                Outcome::NotRun(reason.clone())
             }
         };
         reports.push(Report {
@@ -110,11 +168,12 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
         });
     }
     drop(emulator);
+    drop(tls_emulator);
 
     println!("\nxtask interop: summary");
     for report in &reports {
         println!(
-            "  {:<40} {}  (install {:.1} s, flow {:.1} s)",
+            "  {:<48} {}  (install {:.1} s, flow {:.1} s)",
             report.sdk,
             report.outcome,
             report.install.as_secs_f64(),
@@ -136,13 +195,48 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     );
     if not_run > 0 {
         println!(
-            "xtask interop: WARNING: {not_run} SDK(s) could not be installed and were NOT checked"
+            "xtask interop: WARNING: {not_run} flow(s) could not be run (SDK not installed) and were NOT checked"
         );
     }
     if failed > 0 {
         return Err(format!("{failed} interop flow(s) failed"));
     }
     Ok(())
+}
+
+/// Which emulator a flow talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    /// Plain http: each flow configures its SDK for it through the SDK's public options.
+    Http,
+    /// https with the emulator's self-signed certificate, trusted by the client.
+    Https,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Http => "http",
+            Transport::Https => "https",
+        })
+    }
+}
+
+/// A fresh command with `command`'s program, arguments, directory and environment changes, so
+/// one prepared flow can run against both emulators.
+fn copy_command(command: &Command) -> Command {
+    let mut copy = Command::new(command.get_program());
+    copy.args(command.get_args());
+    if let Some(dir) = command.get_current_dir() {
+        copy.current_dir(dir);
+    }
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => copy.env(name, value),
+            None => copy.env_remove(name),
+        };
+    }
+    copy
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `<root>/target`.
@@ -315,9 +409,10 @@ struct RunningEmulator {
 }
 
 impl RunningEmulator {
-    fn start(binary: &Path) -> Result<Self, String> {
+    fn start(binary: &Path, extra_args: &[&std::ffi::OsStr]) -> Result<Self, String> {
         let mut child = Command::new(binary)
             .args(["--port", "0"])
+            .args(extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -489,6 +584,47 @@ Press Ctrl-C to stop.
         assert_eq!(last_lines("a\n\nb\n c \nd\n", 2), "c | d");
         assert_eq!(last_lines("", 3), "");
         assert_eq!(last_lines("only\n", 3), "only");
+    }
+
+    #[test]
+    fn the_tls_emulator_output_gives_an_https_endpoint() {
+        let output = "\
+ACS emulator listening on https://127.0.0.1:40111/
+resource ID: fd51016c-8f19-4279-9ec4-b2b4f65aa0c6
+TLS certificate (self-signed, PEM): /work/target/interop/emulator-cert.pem
+
+Connection string (contains the emulator's access key):
+endpoint=https://127.0.0.1:40111/;accesskey=pw==
+";
+        let startup = parse_startup(output).expect("a connection string");
+        assert_eq!(startup.endpoint, "https://127.0.0.1:40111/");
+        assert_eq!(
+            startup.connection_string,
+            "endpoint=https://127.0.0.1:40111/;accesskey=pw=="
+        );
+    }
+
+    #[test]
+    fn a_copied_command_keeps_program_arguments_directory_and_environment() {
+        let mut command = Command::new("node");
+        command
+            .arg("flow.mjs")
+            .current_dir("/tmp/js")
+            .env("A", "1")
+            .env_remove("B");
+        let copy = copy_command(&command);
+        assert_eq!(copy.get_program(), "node");
+        assert_eq!(copy.get_args().collect::<Vec<_>>(), ["flow.mjs"]);
+        assert_eq!(copy.get_current_dir(), Some(Path::new("/tmp/js")));
+        let envs: Vec<_> = copy.get_envs().collect();
+        assert_eq!(
+            envs,
+            [
+                (std::ffi::OsStr::new("A"), Some(std::ffi::OsStr::new("1"))),
+                (std::ffi::OsStr::new("B"), None)
+            ]
+        );
+        assert_eq!(Transport::Https.to_string(), "https");
     }
 
     #[test]

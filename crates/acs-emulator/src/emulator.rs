@@ -51,6 +51,8 @@ pub struct EmulatorBuilder {
     allow_short_lifetimes: bool,
     exchange_lifetime: Duration,
     faults: Vec<Fault>,
+    #[cfg(feature = "tls")]
+    tls: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -66,14 +68,19 @@ impl Default for EmulatorBuilder {
             allow_short_lifetimes: false,
             exchange_lifetime: Duration::from_secs(60 * 60),
             faults: Vec::new(),
+            #[cfg(feature = "tls")]
+            tls: false,
         }
     }
 }
 
 impl fmt::Debug for EmulatorBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmulatorBuilder")
-            .field("port", &self.port)
+        let mut debug = f.debug_struct("EmulatorBuilder");
+        debug.field("port", &self.port);
+        #[cfg(feature = "tls")]
+        debug.field("tls", &self.tls);
+        debug
             .field(
                 "access_key",
                 &self.access_key.as_ref().map(|_| "<redacted>"),
@@ -160,6 +167,17 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serve HTTPS instead of plain HTTP (default `false`), with a self-signed certificate for
+    /// `127.0.0.1` and `localhost` generated at start, for clients that insist on `https://`.
+    /// [`RunningEmulator::endpoint`] then starts with `https://`, and
+    /// [`RunningEmulator::certificate_pem`] is the certificate for the client to trust.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls(mut self, enabled: bool) -> Self {
+        self.tls = enabled;
+        self
+    }
+
     /// Queues a fault from the start (see [`RunningEmulator::inject`]).
     #[must_use]
     pub fn fault(mut self, fault: Fault) -> Self {
@@ -171,7 +189,7 @@ impl EmulatorBuilder {
     ///
     /// # Errors
     /// [`EmulatorError::InvalidSetting`] for a bad setting, [`EmulatorError::Bind`] when the
-    /// port cannot be bound.
+    /// port cannot be bound, [`EmulatorError::Tls`] when the TLS mode cannot be set up.
     pub async fn start(self) -> Result<RunningEmulator, EmulatorError> {
         let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         let listener = tokio::net::TcpListener::bind(address)
@@ -263,18 +281,33 @@ impl EmulatorBuilder {
             .fallback(dispatch)
             .with_state(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = runtime.spawn(async move {
-            let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-                // A dropped sender also means stop.
-                let _ = stopped.await;
-            });
-            if let Err(error) = server.await {
-                tracing::warn!(%error, "acs-emulator stopped with an I/O error");
-            }
-        });
-        tracing::debug!(%address, "acs-emulator listening");
+        // In TLS mode, the certificate clients are to trust.
+        let certificate_pem: Option<String>;
+        #[cfg(feature = "tls")]
+        let task = if self.tls {
+            let certificate = crate::tls::SelfSigned::generate()?;
+            certificate_pem = Some(certificate.certificate_pem);
+            let listener = crate::tls::TlsListener::new(listener, certificate.acceptor);
+            spawn_server(listener, router, stopped, runtime)
+        } else {
+            certificate_pem = None;
+            spawn_server(listener, router, stopped, runtime)
+        };
+        #[cfg(not(feature = "tls"))]
+        let task = {
+            certificate_pem = None;
+            spawn_server(listener, router, stopped, runtime)
+        };
+        let scheme = if certificate_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::debug!(%address, scheme, "acs-emulator listening");
         Ok(RunningEmulator {
-            endpoint: format!("http://{address}/"),
+            endpoint: format!("{scheme}://{address}/"),
+            #[cfg(feature = "tls")]
+            certificate_pem,
             address,
             access_key,
             shared,
@@ -284,11 +317,35 @@ impl EmulatorBuilder {
     }
 }
 
+/// Serves `router` on `listener` (plain TCP or TLS) until `stopped` fires or its sender drops.
+fn spawn_server<L>(
+    listener: L,
+    router: axum::Router,
+    stopped: oneshot::Receiver<()>,
+    runtime: &tokio::runtime::Handle,
+) -> JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: fmt::Debug,
+{
+    runtime.spawn(async move {
+        let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+            // A dropped sender also means stop.
+            let _ = stopped.await;
+        });
+        if let Err(error) = server.await {
+            tracing::warn!(%error, "acs-emulator stopped with an I/O error");
+        }
+    })
+}
+
 /// A started emulator. Dropping it stops the server (gracefully: requests in flight finish).
 ///
 /// Its `Debug` shows the endpoint and resource ID, never the access key.
 pub struct RunningEmulator {
     endpoint: String,
+    #[cfg(feature = "tls")]
+    certificate_pem: Option<String>,
     address: SocketAddr,
     access_key: AccessKey,
     shared: Arc<Shared>,
@@ -307,9 +364,17 @@ impl fmt::Debug for RunningEmulator {
 }
 
 impl RunningEmulator {
-    /// The base URL, `http://127.0.0.1:<port>/`.
+    /// The base URL, `http://127.0.0.1:<port>/` (`https://` in TLS mode).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// In TLS mode, the emulator's self-signed certificate (PEM, valid for `127.0.0.1` and
+    /// `localhost`), for a client to trust instead of turning certificate checks off; `None`
+    /// when serving plain HTTP. It is public: no secret is in it.
+    #[cfg(feature = "tls")]
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.certificate_pem.as_deref()
     }
 
     /// The socket address it listens on.
@@ -317,7 +382,8 @@ impl RunningEmulator {
         self.address
     }
 
-    /// A connection string for it: `endpoint=http://127.0.0.1:<port>/;accesskey=<base64 key>`.
+    /// A connection string for it: `endpoint=http://127.0.0.1:<port>/;accesskey=<base64 key>`
+    /// (`https://` in TLS mode).
     ///
     /// It contains the access key: hand it to the client under test, never to a log.
     pub fn connection_string(&self) -> String {

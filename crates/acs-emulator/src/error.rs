@@ -26,4 +26,11 @@ pub enum EmulatorError {
         /// Which setting, and why.
         reason: &'static str,
     },
+    /// The TLS certificate or server configuration could not be set up (TLS mode only).
+    #[error("cannot set up TLS")]
+    Tls {
+        /// What the certificate generator or the TLS library said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }

@@ -9,6 +9,8 @@ mod jwt;
 mod record;
 mod route;
 mod state;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};

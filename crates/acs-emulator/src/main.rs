@@ -3,13 +3,15 @@
 //! ```text
 //! cargo run -p acs-emulator -- [--port N] [--token-lifetime-secs N] [--allow-short-lifetimes]
 //!                              [--access-key BASE64] [--resource-id ID]
+//! cargo run -p acs-emulator --features tls -- --tls [--cert-out PATH] [...]
 //! ```
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use acs_auth::AccessKey;
-use acs_emulator::Emulator;
+use acs_emulator::{Emulator, RunningEmulator};
 
 const USAGE: &str = "\
 Usage: acs-emulator [OPTIONS]
@@ -24,6 +26,10 @@ Options:
   --allow-short-lifetimes   accept expiresInMinutes from 1 instead of 60
   --access-key BASE64       verify HMAC with this key (default: a random key)
   --resource-id ID          resource ID in identities and tokens (default: a random UUID)
+  --tls                     serve https with a self-signed certificate for 127.0.0.1 and
+                            localhost, generated at start (needs the `tls` feature)
+  --cert-out PATH           with --tls: write that certificate (PEM) to PATH for clients
+                            to trust; without it the PEM is printed
   -h, --help                print this help
 
 Fault injection: POST /_emulator/faults with
@@ -44,6 +50,8 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let mut builder = Emulator::builder();
+    let mut tls = false;
+    let mut cert_out: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -70,8 +78,17 @@ fn run() -> Result<(), String> {
                 builder = builder.access_key(key);
             }
             "--resource-id" => builder = builder.resource_id(value("--resource-id")?),
+            "--tls" => tls = true,
+            "--cert-out" => cert_out = Some(PathBuf::from(value("--cert-out")?)),
             other => return Err(format!("unknown argument `{other}`")),
         }
+    }
+
+    if cert_out.is_some() && !tls {
+        return Err("--cert-out needs --tls".to_owned());
+    }
+    if tls {
+        builder = with_tls(builder)?;
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -91,6 +108,8 @@ fn run() -> Result<(), String> {
         })?;
         println!("ACS emulator listening on {}", emulator.endpoint());
         println!("resource ID: {}", emulator.resource_id());
+        // Before the connection string: whoever waits for that line finds the file written.
+        announce_certificate(&emulator, cert_out.as_deref())?;
         println!();
         println!("Connection string (contains the emulator's access key):");
         println!("{}", emulator.connection_string());
@@ -103,4 +122,39 @@ fn run() -> Result<(), String> {
         println!("stopped");
         Ok(())
     })
+}
+
+#[cfg(feature = "tls")]
+fn with_tls(
+    builder: acs_emulator::EmulatorBuilder,
+) -> Result<acs_emulator::EmulatorBuilder, String> {
+    Ok(builder.tls(true))
+}
+
+#[cfg(not(feature = "tls"))]
+fn with_tls(_: acs_emulator::EmulatorBuilder) -> Result<acs_emulator::EmulatorBuilder, String> {
+    Err("--tls needs acs-emulator built with the `tls` feature \
+         (cargo run -p acs-emulator --features tls -- --tls)"
+        .to_owned())
+}
+
+/// In TLS mode, writes the certificate to `cert_out` and says where, or prints it.
+fn announce_certificate(emulator: &RunningEmulator, cert_out: Option<&Path>) -> Result<(), String> {
+    #[cfg(feature = "tls")]
+    if let Some(pem) = emulator.certificate_pem() {
+        match cert_out {
+            Some(path) => {
+                std::fs::write(path, pem)
+                    .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+                println!("TLS certificate (self-signed, PEM): {}", path.display());
+            }
+            None => {
+                println!("TLS certificate (self-signed; trust it in the client):");
+                print!("{pem}");
+            }
+        }
+    }
+    #[cfg(not(feature = "tls"))]
+    let _ = (emulator, cert_out);
+    Ok(())
 }

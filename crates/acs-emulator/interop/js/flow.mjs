@@ -5,7 +5,8 @@
 // emulator; it works unchanged against a real ACS resource. The client is built straight from the
 // connection string. The SDK's pipeline (@azure/core-rest-pipeline) refuses plain http unless the
 // client option `allowInsecureConnection` is set, so it is set only when the endpoint is http://
-// (the emulator on 127.0.0.1); HMAC signing is the same either way.
+// (the emulator on 127.0.0.1); HMAC signing is the same either way. Against the emulator in TLS
+// mode, Node.js trusts its self-signed certificate through NODE_EXTRA_CA_CERTS (set by the caller).
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -4,6 +4,12 @@ Reads the connection string from COMMUNICATION_SERVICES_CONNECTION_STRING, print
 step and exits non-zero at the first mismatch. Used by `cargo xtask interop` against the local
 emulator; it works unchanged against a real ACS resource.
 
+An `https://` endpoint (a real resource, or the emulator in TLS mode) goes through
+`CommunicationIdentityClient.from_connection_string`, as in the quickstart. When
+ACS_EMULATOR_CERT_FILE names a PEM file (the emulator's self-signed certificate), the client
+verifies the server against it through azure-core's `connection_verify` option: certificate
+checks stay on.
+
 Why the client is not always built with `from_connection_string`: in 1.5.0 that helper keeps
 only the host of the endpoint and always prepends `https://`, so it cannot reach a plain-http
 endpoint. For an `http://` endpoint (the emulator on 127.0.0.1) the flow uses the SDK's public
@@ -28,6 +34,8 @@ from azure.communication.identity._api_versions import ApiVersion
 from azure.communication.identity._version import VERSION as SDK_VERSION
 
 ENV_VAR = "COMMUNICATION_SERVICES_CONNECTION_STRING"
+# Optional: a PEM file of certificates to trust for an https endpoint (the emulator's own).
+CERT_ENV_VAR = "ACS_EMULATOR_CERT_FILE"
 EXPIRES_IN = timedelta(minutes=60)
 # The service counts the lifetime from when it mints the token; allow for the round trip.
 LIFETIME_TOLERANCE_SECONDS = 120
@@ -59,11 +67,18 @@ def parse_connection_string(text):
 
 
 def make_client(connection_string, **options):
+    """The client, and how it was built."""
     endpoint, key = parse_connection_string(connection_string)
     if endpoint.lower().startswith("https://"):
-        return endpoint, CommunicationIdentityClient.from_connection_string(
-            connection_string, **options)
-    return endpoint, CommunicationIdentityClient(endpoint, AzureKeyCredential(key), **options)
+        cert_file = os.environ.get(CERT_ENV_VAR)
+        if cert_file:
+            # Verify against this certificate instead of the system store (never verify=False).
+            options["connection_verify"] = cert_file
+        return (f"from_connection_string, endpoint {endpoint}"
+                + (f", trusting {os.path.basename(cert_file)}" if cert_file else ""),
+                CommunicationIdentityClient.from_connection_string(connection_string, **options))
+    return (f"constructor with AzureKeyCredential, endpoint {endpoint}",
+            CommunicationIdentityClient(endpoint, AzureKeyCredential(key), **options))
 
 
 def jwt_claims(token):
@@ -121,8 +136,8 @@ def main():
         http_request = request.http_request
         sent.append((http_request.method, http_request.url, dict(http_request.headers)))
 
-    endpoint, client = make_client(connection_string, raw_request_hook=hook)
-    step("client", f"azure-communication-identity {SDK_VERSION}, endpoint {endpoint}")
+    built, client = make_client(connection_string, raw_request_hook=hook)
+    step("client", f"azure-communication-identity {SDK_VERSION}, {built}")
     scopes = [CommunicationTokenScope.CHAT, CommunicationTokenScope.VOIP]
     scope_names = [scope.value for scope in scopes]
 
@@ -133,6 +148,9 @@ def main():
     step("create_user", user_id)
 
     method, url, headers = sent[-1]
+    endpoint, _ = parse_connection_string(connection_string)
+    # Scheme, host and port as in the connection string (https stays https).
+    check(url.lower().startswith(endpoint.lower() + "/"), f"the SDK sent {url}, not to {endpoint}")
     step("request", f"{method} {url.split('//', 1)[-1].split('/', 1)[-1]}; headers: "
          + ", ".join(sorted(name.lower() for name in headers)))
     check("api-version=" in url, f"no api-version in {url}")
