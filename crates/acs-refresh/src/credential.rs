@@ -40,9 +40,11 @@ use crate::thread_cache::{self, Stamp};
 /// Refreshing needs a Tokio runtime with its time driver (any flavour). A credential can be
 /// built outside one: its background task starts on the first `get_token` that needs it, on
 /// the runtime of that call (or at construction, for a proactive credential built inside a
-/// runtime). If that runtime shuts down, the next call that needs a refresh starts a new task
-/// on its own runtime. Called outside any runtime, `get_token` still returns a valid cached
-/// token, and fails with [`CredentialError::NoRuntime`] when a refresh would be needed.
+/// runtime). If that runtime shuts down (at any moment, even before the task first ran),
+/// callers waiting for the task are released and the next call that needs a refresh starts a
+/// new task on its own runtime. Called outside any runtime, or on a runtime that is shutting
+/// down, `get_token` still returns a valid cached token, and fails with
+/// [`CredentialError::NoRuntime`] when a refresh would be needed.
 ///
 /// # Time
 /// Token expiry is wall-clock time, so deadlines are wall-clock instants computed once per
@@ -99,6 +101,8 @@ pub(crate) struct Signals {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) closed: bool,
+    /// A background task was claimed and has not ended. Set by `Inner::claim_driver`, reset
+    /// only by that task's guard, which exists from the claim on.
     pub(crate) driver_running: bool,
     /// Dropped by the background task when it ends (observable in tests).
     pub(crate) driver_alive: Weak<()>,
@@ -198,10 +202,17 @@ impl CommunicationTokenCredential {
             outcomes,
         };
         let credential = Self::build(snapshot, clock, Some(engine));
-        if proactive && tokio::runtime::Handle::try_current().is_ok() {
+        if proactive {
             let inner = &credential.inner;
-            let mut state = inner.lock_state();
-            inner.spawn_driver(&mut state);
+            // Spawned after the lock is released (see `next_step`). A refused spawn (runtime
+            // shutting down) has reset the state already; the first `get_token` tries again.
+            let launch = {
+                let mut state = inner.lock_state();
+                inner.claim_driver(&mut state)
+            };
+            if let Some(launch) = launch {
+                launch.spawn();
+            }
         }
         credential
     }
@@ -376,88 +387,134 @@ impl Inner {
         }
     }
 
-    /// Decides, under the lock, whether to serve a token, fail, or wait for a refresh (and
-    /// requests one when none is pending or backing off).
+    /// Decides whether to serve a token, fail, or wait for a refresh (requesting one when none
+    /// is pending or backing off), and starts the background task when none is running.
     fn next_step(self: &Arc<Self>) -> Result<Step, CredentialError> {
-        let mut requested = false;
-        let step = {
+        // Lock order rule: the background task is claimed under the state lock but spawned
+        // only after the lock is released. Its guard (which resets the state and wakes
+        // waiters when the task ends) exists from the claim on and takes the state lock when
+        // dropped, and Tokio drops the task inside `spawn` when its runtime is shutting down;
+        // spawning under the (non-reentrant) lock would deadlock there. `launch` is declared
+        // before the lock guard, so on every path (early return, panic) it is dropped after
+        // the lock is released.
+        let mut launch = None;
+        let decision = {
             let mut state = self.lock_state();
-            if state.closed {
-                return Err(CredentialError::Closed);
-            }
-            let now = self.clock.now();
-            let Some(engine) = &self.engine else {
-                // A fixed token reaches here only when closed, handled above.
-                return self
-                    .current
-                    .load()
-                    .token()
-                    .cloned()
-                    .map(Step::Serve)
-                    .ok_or(CredentialError::Closed);
-            };
-            if !state.driver_running && !self.spawn_driver(&mut state) {
-                return self
-                    .current
-                    .load()
-                    .unexpired(now)
-                    .map(Step::Serve)
-                    .ok_or(CredentialError::NoRuntime);
-            }
-            let snapshot = self.current.load();
-            if now < snapshot.window_start {
-                // Only the background task was missing; the token is fresh.
-                if let Some(token) = snapshot.token() {
-                    return Ok(Step::Serve(token.clone()));
-                }
-            }
-            if !state.pending && state.backing_off().is_none() {
-                state.pending = true;
-                state.demand = true;
-                requested = true;
-            }
-            if let Some(token) = snapshot.unexpired(now) {
-                Step::Serve(token)
-            } else if state.pending {
-                Step::Wait {
-                    ticket: state.epoch,
-                    outcomes: engine.outcomes.subscribe(),
-                }
-            } else {
-                return Err(state
-                    .backing_off()
-                    .cloned()
-                    .unwrap_or(CredentialError::NoRuntime));
-            }
+            self.decide(&mut state, &mut launch)
         };
+        if let Some(launch) = launch
+            && !launch.spawn()
+        {
+            // The runtime dropped the task before it ran; its guard has undone the claim and
+            // released any waiter. Waiting here would only spawn again on the same dying
+            // runtime, so do as outside a runtime.
+            return match decision {
+                Ok((Step::Serve(token), _)) => Ok(Step::Serve(token)),
+                _ => self.without_driver(),
+            };
+        }
+        let (step, requested) = decision?;
         if requested && let Some(engine) = &self.engine {
             engine.signals.wake.notify_one();
         }
         Ok(step)
     }
 
-    /// Starts the background task on the current runtime. Returns `false` outside a runtime.
-    pub(crate) fn spawn_driver(self: &Arc<Self>, state: &mut State) -> bool {
+    /// The decision of [`next_step`](Self::next_step), under the lock. Returns whether a
+    /// refresh was requested. Leaves a task to spawn in `launch` when none was running.
+    fn decide(
+        self: &Arc<Self>,
+        state: &mut State,
+        launch: &mut Option<driver::Launch>,
+    ) -> Result<(Step, bool), CredentialError> {
+        if state.closed {
+            return Err(CredentialError::Closed);
+        }
+        let now = self.clock.now();
         let Some(engine) = &self.engine else {
-            return false;
+            // A fixed token reaches here only when closed, handled above.
+            return self
+                .current
+                .load()
+                .token()
+                .cloned()
+                .map(|token| (Step::Serve(token), false))
+                .ok_or(CredentialError::Closed);
         };
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return false;
-        };
+        if !state.driver_running {
+            *launch = self.claim_driver(state);
+            if launch.is_none() {
+                return self
+                    .current
+                    .load()
+                    .unexpired(now)
+                    .map(|token| (Step::Serve(token), false))
+                    .ok_or(CredentialError::NoRuntime);
+            }
+        }
+        let snapshot = self.current.load();
+        if now < snapshot.window_start {
+            // Only the background task was missing; the token is fresh.
+            if let Some(token) = snapshot.token() {
+                return Ok((Step::Serve(token.clone()), false));
+            }
+        }
+        let mut requested = false;
+        if !state.pending && state.backing_off().is_none() {
+            state.pending = true;
+            state.demand = true;
+            requested = true;
+        }
+        if let Some(token) = snapshot.unexpired(now) {
+            Ok((Step::Serve(token), requested))
+        } else if state.pending {
+            let step = Step::Wait {
+                ticket: state.epoch,
+                outcomes: engine.outcomes.subscribe(),
+            };
+            Ok((step, requested))
+        } else {
+            Err(state
+                .backing_off()
+                .cloned()
+                .unwrap_or(CredentialError::NoRuntime))
+        }
+    }
+
+    /// What a caller gets when no background task can run: an unexpired token, or an error.
+    fn without_driver(&self) -> Result<Step, CredentialError> {
+        let state = self.lock_state();
+        if state.closed {
+            return Err(CredentialError::Closed);
+        }
+        self.current
+            .load()
+            .unexpired(self.clock.now())
+            .map(Step::Serve)
+            .ok_or(CredentialError::NoRuntime)
+    }
+
+    /// Claims the background task on the current runtime: marks it running and returns it,
+    /// to be spawned once the state lock is released (see [`next_step`](Self::next_step)).
+    /// Returns `None` outside a runtime.
+    fn claim_driver(self: &Arc<Self>, state: &mut State) -> Option<driver::Launch> {
+        let engine = self.engine.as_ref()?;
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
         let alive = Arc::new(());
         state.driver_alive = Arc::downgrade(&alive);
         state.driver_running = true;
         if engine.proactive {
-            // The task now keeps the token fresh: open the hot path.
+            // The task now keeps the token fresh: open the hot path. (Its guard closes it
+            // again if the task ends, or never starts.)
             let reopened = self.current.load().with_fast_path(true);
             self.publish(reopened);
         }
-        handle.spawn(driver::run(
+        Some(driver::Launch::new(
+            runtime,
             Arc::downgrade(self),
             Arc::clone(&engine.signals),
             alive,
-        ));
-        true
+        ))
     }
 
     /// The remaining lifetime of the current token at the current wall-clock time.

@@ -56,13 +56,57 @@ enum Plan {
     Run(Attempt),
 }
 
+/// A background task that the credential has claimed (under its state lock, the state now
+/// says a task is running) but not yet handed to a runtime.
+///
+/// It owns the task's [`StopGuard`] from the start, so that every way the task can end
+/// undoes the claim: the task returning, its runtime dropping it mid-run, its runtime
+/// dropping it before it ever ran (shutdown), the runtime refusing it at spawn (already
+/// shutting down: Tokio then drops the future inside `spawn`), or this value being dropped
+/// unspawned. The guard's drop takes the state lock, so a `Launch` must only be dropped or
+/// [spawned](Self::spawn) after that lock is released; see `Inner::next_step`.
+pub(crate) struct Launch {
+    runtime: tokio::runtime::Handle,
+    signals: Arc<Signals>,
+    guard: StopGuard,
+}
+
+impl Launch {
+    /// Call with the state lock held, right after marking the task as running.
+    pub(crate) fn new(
+        runtime: tokio::runtime::Handle,
+        weak: Weak<Inner>,
+        signals: Arc<Signals>,
+        alive: Arc<()>,
+    ) -> Self {
+        Launch {
+            runtime,
+            signals,
+            guard: StopGuard { weak, alive },
+        }
+    }
+
+    /// Hands the task to its runtime. Call without the state lock held.
+    ///
+    /// Returns `false` when the task is already gone when `spawn` returns: its runtime is
+    /// shutting down and dropped it on the spot (or, on a multi-thread runtime, it already ran
+    /// and ended because the credential was closed). Its guard has then already reset the
+    /// state and woken the waiters.
+    pub(crate) fn spawn(self) -> bool {
+        let alive = Arc::downgrade(&self.guard.alive);
+        // Detached: the task's end is observed through its guard, not its join handle.
+        drop(self.runtime.spawn(run(self.signals, self.guard)));
+        alive.strong_count() > 0
+    }
+}
+
 /// The background task. It holds a `Weak` to the credential and upgrades it only briefly, so
 /// it never keeps the credential alive; it ends when the credential is closed or dropped.
-pub(crate) async fn run(weak: Weak<Inner>, signals: Arc<Signals>, alive: Arc<()>) {
-    let _guard = StopGuard {
-        weak: weak.clone(),
-        _alive: alive,
-    };
+///
+/// `guard` is an argument rather than a local so that it lives in the future from its
+/// creation: dropping the future before its first poll still runs the guard.
+async fn run(signals: Arc<Signals>, guard: StopGuard) {
+    let weak = guard.weak.clone();
     let mut stop = signals.stop.subscribe();
     loop {
         let plan = match weak.upgrade() {
@@ -104,11 +148,13 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await.map(|_| ());
 }
 
-/// Runs when the task ends for any reason, including its runtime shutting down: lets the next
-/// caller start a new task, and wakes callers waiting for a result that will not come.
+/// Runs when the task ends for any reason, including its runtime shutting down before or
+/// after it first ran: lets the next caller start a new task, and wakes callers waiting for a
+/// result that will not come. Created with the claim (see [`Launch`]), never inside the task.
 struct StopGuard {
     weak: Weak<Inner>,
-    _alive: Arc<()>,
+    /// Dropped with the guard: the credential's `driver_alive` then no longer upgrades.
+    alive: Arc<()>,
 }
 
 impl Drop for StopGuard {
@@ -215,6 +261,9 @@ impl Inner {
                 state.consecutive_failures = state.consecutive_failures.saturating_add(1);
                 let delay = retry_delay(state.consecutive_failures, self.remaining());
                 state.last_failure = Some((Instant::now() + delay, error.clone()));
+                // The user's own error text: the most useful field, and the one thing here we
+                // do not control. `TokenRefresher` and the README tell users it is logged and
+                // must not contain secrets; our own errors never contain token text.
                 let cause = error
                     .refresher_error()
                     .map(|cause| cause.to_string())

@@ -65,6 +65,15 @@ impl fmt::Debug for RefreshedToken {
 /// [refresher timeout](crate::CommunicationTokenRefreshOptions::refresher_timeout) (the future
 /// is dropped). A panic inside it becomes [`CredentialError::RefresherPanicked`](crate::CredentialError).
 ///
+/// # Its errors are logged
+/// When a refresh fails, the credential logs a `tracing` warning that includes the
+/// refresher error's `Display` text (field `cause`), because it is usually the most useful
+/// clue. So **an error your refresher returns must not contain secrets**: no token, access
+/// key or connection string, and no token service response body quoted verbatim if that body
+/// can contain a token. This crate's own errors never contain token text; the refresher's
+/// error is yours. (The error also reaches every caller that waited for that refresh, as the
+/// [`source`](std::error::Error::source) of [`CredentialError::Refresher`](crate::CredentialError::Refresher).)
+///
 /// Closures need no impl of their own: any `Fn() -> impl Future<Output = Result<T, E>>` where
 /// `T` is a `String` or an [`AccessToken`] (anything `Into<RefreshedToken>`) and `E` is any
 /// `std::error::Error + Send + Sync + 'static` (anything `Into<BoxError>`) is a refresher. For a
