@@ -1,6 +1,6 @@
 use http::StatusCode;
 
-use acs_http::{EndpointError, HttpError};
+use acs_http::{EndpointError, HttpError, ServiceError};
 
 /// Why an Entra token could not be turned into an ACS token.
 ///
@@ -30,71 +30,24 @@ pub enum EntraError {
     #[error("the Entra credential could not get a token for the exchange")]
     EntraCredential(#[source] azure_core::Error),
     /// The exchange request failed: the service answered with an error, could not be reached,
-    /// timed out, or sent a response that is not a token.
+    /// timed out, or sent a response that is not a token. The outer line shows the status and
+    /// ACS error code when the service answered with an error; the message, request ids and
+    /// other failures' reasons are in the [`HttpError`] source.
     #[error("the Entra token exchange failed{}", exchange_summary(.0))]
     Exchange(#[source] HttpError),
 }
 
+/// `": HTTP 401 InvalidAccessToken"` for service errors, nothing for others: the same form as
+/// the identity client's errors.
 fn exchange_summary(error: &HttpError) -> String {
-    match error {
-        HttpError::Service(service) => {
-            let mut text = format!(": HTTP {}", service.status());
-            if let Some(code) = service.code() {
-                text.push_str(&format!(", {code}"));
-            }
-            if let Some(message) = service.message() {
-                text.push_str(&format!(": {message}"));
-            }
-            text
-        }
-        HttpError::Decode { status, .. } => format!(": HTTP {status} with an unreadable body"),
-        error if error.is_timeout() => ": timed out".to_owned(),
-        _ => String::new(),
-    }
+    error
+        .summary()
+        .map(|summary| format!(": {summary}"))
+        .unwrap_or_default()
 }
 
 impl EntraError {
-    /// The HTTP status of the exchange response, when the service answered.
-    pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            EntraError::Exchange(error) => error.status(),
-            _ => None,
-        }
-    }
-
-    /// The ACS error code (e.g. `BadRequest`), when the service sent one.
-    pub fn code(&self) -> Option<&str> {
-        self.service_error().and_then(|e| e.code())
-    }
-
-    /// The ACS error message, when the service sent one.
-    pub fn message(&self) -> Option<&str> {
-        self.service_error().and_then(|e| e.message())
-    }
-
-    /// The `x-ms-request-id` of the exchange response, when present.
-    pub fn request_id(&self) -> Option<&str> {
-        match self {
-            EntraError::Exchange(HttpError::Service(e)) => e.request_id(),
-            EntraError::Exchange(HttpError::Decode { request_id, .. }) => request_id.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// The `x-ms-client-request-id` of the exchange response, when present.
-    pub fn client_request_id(&self) -> Option<&str> {
-        self.service_error().and_then(|e| e.client_request_id())
-    }
-
-    /// How many exchange attempts were made, when the exchange was tried.
-    pub fn attempts(&self) -> Option<u32> {
-        match self {
-            EntraError::Exchange(error) => error.attempts(),
-            _ => None,
-        }
-    }
-
-    /// The HTTP error of a failed exchange.
+    /// The HTTP error of a failed exchange, or of building the HTTP client.
     pub fn http_error(&self) -> Option<&HttpError> {
         match self {
             EntraError::Exchange(error) | EntraError::HttpClient(error) => Some(error),
@@ -102,10 +55,40 @@ impl EntraError {
         }
     }
 
-    fn service_error(&self) -> Option<&acs_http::ServiceError> {
-        match self {
-            EntraError::Exchange(error) => error.service_error(),
-            _ => None,
-        }
+    /// The service's answer, when it answered the exchange with an error status.
+    pub fn service_error(&self) -> Option<&ServiceError> {
+        self.http_error().and_then(HttpError::service_error)
+    }
+
+    /// The HTTP status of the exchange response, when there was one (see
+    /// [`HttpError::status`]).
+    pub fn status(&self) -> Option<StatusCode> {
+        self.http_error().and_then(HttpError::status)
+    }
+
+    /// The ACS error code (e.g. `BadRequest`), when the service sent one.
+    pub fn code(&self) -> Option<&str> {
+        self.http_error().and_then(HttpError::code)
+    }
+
+    /// The ACS error message, when the service sent one.
+    pub fn message(&self) -> Option<&str> {
+        self.http_error().and_then(HttpError::message)
+    }
+
+    /// The `x-ms-request-id` of the failed exchange response (an error status or an
+    /// unreadable success), to quote to Azure support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.http_error().and_then(HttpError::request_id)
+    }
+
+    /// The `x-ms-client-request-id` of the failed exchange response, when present.
+    pub fn client_request_id(&self) -> Option<&str> {
+        self.http_error().and_then(HttpError::client_request_id)
+    }
+
+    /// How many exchange attempts were made, when the exchange was tried.
+    pub fn attempts(&self) -> Option<u32> {
+        self.http_error().and_then(HttpError::attempts)
     }
 }

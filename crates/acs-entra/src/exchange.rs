@@ -1,8 +1,8 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use acs_http::{DecodeError, Endpoint, HttpClient, HttpError, TokenResponse};
+use acs_http::{DecodeError, Endpoint, HttpClient, TokenResponse};
 use acs_refresh::{BoxError, RefreshedToken, TokenRefresher};
 use acs_token::AccessToken;
 use azure_core::credentials::TokenCredential;
@@ -111,8 +111,10 @@ impl EntraTokenExchange {
         let entra_token = entra.token.secret();
         let entra_digest: [u8; 32] = Sha256::digest(entra_token.as_bytes()).into();
 
-        let now = OffsetDateTime::from(self.clock.now());
-        if let Some(cached) = self.cached(&entra_digest, now) {
+        // A clock outside what `time` represents (an injected one, years past ±9999) cannot be
+        // compared with the cached expiry: exchange again rather than trust the cache.
+        let now = offset_date_time(self.clock.now());
+        if let Some(cached) = now.and_then(|now| self.cached(&entra_digest, now)) {
             tracing::debug!(route = %self.route, "reusing the cached ACS token: the Entra token is unchanged and the ACS token is not due");
             return Ok(cached);
         }
@@ -133,11 +135,9 @@ impl EntraTokenExchange {
             .map_err(EntraError::Exchange)?;
         let body: ExchangeResponse = response.json().map_err(EntraError::Exchange)?;
         if body.access_token.token.is_empty() {
-            return Err(EntraError::Exchange(HttpError::Decode {
-                status: response.status(),
-                request_id: response.request_id().map(str::to_owned),
-                source: DecodeError::new("the accessToken.token field is empty"),
-            }));
+            return Err(EntraError::Exchange(response.decode_error(
+                DecodeError::new("the accessToken.token field is empty"),
+            )));
         }
         let token = AccessToken::from(body.access_token);
         tracing::debug!(route = %self.route, expires_on = %token.expires_on(), attempts = response.attempts(), "exchanged an Entra token for an ACS token");
@@ -154,6 +154,16 @@ impl EntraTokenExchange {
         (cached.entra_digest == *entra_digest && !cached.token.expires_within(EXCHANGE_WINDOW, now))
             .then(|| cached.token.clone())
     }
+}
+
+/// The instant as a UTC date-time, or `None` outside the years ±9999, where
+/// `OffsetDateTime::from(SystemTime)` would panic.
+fn offset_date_time(at: SystemTime) -> Option<OffsetDateTime> {
+    let nanos = match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_nanos()).ok()?,
+        Err(before) => -i128::try_from(before.duration().as_nanos()).ok()?,
+    };
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }
 
 #[async_trait::async_trait]

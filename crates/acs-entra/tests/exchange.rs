@@ -278,10 +278,12 @@ async fn client_errors_give_typed_errors_without_retry() {
         assert_eq!(error.message(), Some(message));
         assert_eq!(error.request_id(), Some("rid-1"));
         assert_eq!(error.client_request_id(), Some("cid-1"));
-        let text = error.to_string();
-        assert!(
-            text.contains(code) && text.contains(message) && text.contains(&status.to_string()),
-            "{text}"
+        assert_eq!(error.attempts(), Some(1));
+        // The identity client's form: status and code on the outer line, the message and
+        // request ids in the source.
+        assert_eq!(
+            error.to_string(),
+            format!("the Entra token exchange failed: HTTP {status} {code}")
         );
         let source = error
             .source()
@@ -289,6 +291,17 @@ async fn client_errors_give_typed_errors_without_retry() {
             .downcast_ref::<HttpError>()
             .expect("HttpError");
         assert_eq!(source.service_error().map(|e| e.attempts()), Some(1));
+        let source_text = source.to_string();
+        assert!(
+            source_text.contains(message)
+                && source_text.contains("rid-1")
+                && source_text.contains("cid-1"),
+            "{source_text}"
+        );
+        assert_eq!(
+            error.service_error().map(|e| e.message()),
+            Some(Some(message))
+        );
     }
 }
 
@@ -324,9 +337,11 @@ async fn malformed_responses_are_typed_errors() {
     ];
     for reply in bodies {
         let service = ExchangeService::start().await;
-        service
-            .server
-            .enqueue(reply.header("x-ms-request-id", "rid-bad"));
+        service.server.enqueue(
+            reply
+                .header("x-ms-request-id", "rid-bad")
+                .header("x-ms-client-request-id", "cid-bad"),
+        );
         let entra = FakeEntra::new(ENTRA_TOKEN_1);
         let error = EntraTokenExchange::new(&options(&service, &entra))
             .expect("exchange")
@@ -339,6 +354,8 @@ async fn malformed_responses_are_typed_errors() {
         );
         assert_eq!(error.status(), Some(http::StatusCode::OK));
         assert_eq!(error.request_id(), Some("rid-bad"));
+        assert_eq!(error.client_request_id(), Some("cid-bad"));
+        assert_eq!(error.code(), None);
         let rendered = render(&error);
         assert!(!rendered.contains("ACS-SECRET"), "{rendered}");
         assert_eq!(
@@ -367,7 +384,15 @@ async fn a_server_that_never_answers_times_out() {
         ),
         "{error:?}"
     );
-    assert!(error.to_string().contains("timed out"), "{error}");
+    assert_eq!(error.to_string(), "the Entra token exchange failed");
+    assert!(
+        error
+            .source()
+            .expect("source")
+            .to_string()
+            .contains("timed out"),
+        "{error:?}"
+    );
     // 4 attempts of 5 s and 0.8 + 1.6 + 3.2 s between them, on the paused clock.
     assert_eq!(start.elapsed(), Duration::from_millis(25_600));
 }
@@ -424,6 +449,31 @@ fn endpoints_must_be_https_except_loopback() {
         exchange.url().as_str(),
         "https://contoso.communication.azure.com/base/access/entra/:exchangeAccessToken?api-version=2025-03-02-preview"
     );
+}
+
+/// A wall clock far beyond the years `time` can represent.
+#[derive(Debug, Clone)]
+struct YearTwentyThousand;
+
+impl acs_refresh::test_util::WallClock for YearTwentyThousand {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(569_000_000_000)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_clock_beyond_year_9999_exchanges_instead_of_panicking() {
+    let service = ExchangeService::start().await;
+    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let exchange =
+        EntraTokenExchange::new(&options(&service, &entra).wall_clock(YearTwentyThousand))
+            .expect("exchange");
+
+    exchange.exchange().await.expect("first token");
+    exchange.exchange().await.expect("second token");
+
+    // The cache cannot be checked against such a clock, so each call exchanges.
+    assert_eq!(service.server.request_count(), 2);
 }
 
 fn render(error: &dyn std::error::Error) -> String {

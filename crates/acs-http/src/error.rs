@@ -68,12 +68,14 @@ pub enum HttpError {
         bound: Duration,
     },
     /// A success response's body did not have the expected shape.
-    #[error("the response (HTTP {status}) could not be read{}", RequestIds::suffix(.request_id.as_deref(), None))]
+    #[error("the response (HTTP {status}) could not be read{}", RequestIds::suffix(.request_id.as_deref(), .client_request_id.as_deref()))]
     Decode {
         /// The response status.
         status: StatusCode,
         /// The `x-ms-request-id` response header, when present.
         request_id: Option<String>,
+        /// The `x-ms-client-request-id` response header, when present.
+        client_request_id: Option<String>,
         /// What was wrong with the body.
         #[source]
         source: DecodeError,
@@ -87,7 +89,9 @@ impl From<ServiceError> for HttpError {
 }
 
 impl HttpError {
-    /// The HTTP status of the response that caused this error, when there was one.
+    /// The HTTP status of the response that caused this error, when there was one: the error
+    /// status of [`Service`](Self::Service), or the success status of a
+    /// [`Decode`](Self::Decode) failure.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             HttpError::Service(e) => Some(e.status()),
@@ -104,6 +108,39 @@ impl HttpError {
         }
     }
 
+    /// The ACS error code (e.g. `BadRequest`, `IdentityNotFound`), when the service answered
+    /// with an error status and sent one.
+    pub fn code(&self) -> Option<&str> {
+        self.service_error().and_then(ServiceError::code)
+    }
+
+    /// The ACS error message, when the service answered with an error status and sent one.
+    pub fn message(&self) -> Option<&str> {
+        self.service_error().and_then(ServiceError::message)
+    }
+
+    /// The `x-ms-request-id` header of the response that caused this error (an error status or
+    /// an unreadable success), when present: quote it to Azure support.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            HttpError::Service(e) => e.request_id(),
+            HttpError::Decode { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The `x-ms-client-request-id` header of the response that caused this error, when
+    /// present.
+    pub fn client_request_id(&self) -> Option<&str> {
+        match self {
+            HttpError::Service(e) => e.client_request_id(),
+            HttpError::Decode {
+                client_request_id, ..
+            } => client_request_id.as_deref(),
+            _ => None,
+        }
+    }
+
     /// How many attempts were made, when the error comes from sending a request.
     pub fn attempts(&self) -> Option<u32> {
         match self {
@@ -114,6 +151,27 @@ impl HttpError {
             HttpError::BuildRequest { attempt, .. } => Some(*attempt),
             _ => None,
         }
+    }
+
+    /// `HTTP 404 IdentityNotFound` (the status number and the ACS error code, when sent) when
+    /// the service answered with an error status; `None` otherwise. Higher-level clients put
+    /// it on their own error line and leave the rest (the message, request ids) to this error
+    /// as their `source()`.
+    ///
+    /// ```
+    /// use acs_http::{HttpError, ServiceError};
+    /// use http::StatusCode;
+    ///
+    /// let error = HttpError::from(ServiceError::new(StatusCode::TOO_MANY_REQUESTS));
+    /// assert_eq!(error.summary().as_deref(), Some("HTTP 429"));
+    /// ```
+    pub fn summary(&self) -> Option<String> {
+        let service = self.service_error()?;
+        let status = service.status().as_u16();
+        Some(match service.code() {
+            Some(code) => format!("HTTP {status} {code}"),
+            None => format!("HTTP {status}"),
+        })
     }
 
     /// Whether the error is a timeout (per attempt or total).

@@ -108,8 +108,11 @@ impl RetryPolicy {
             .saturating_mul(1u32 << exponent)
             .min(self.max_delay);
         if self.jitter {
-            // ±20 %, then capped again so the maximum stays a maximum.
-            base.mul_f64(rand::random_range(0.8..1.2))
+            // ±20 %, then capped again so the maximum stays a maximum. A product beyond what
+            // `Duration` holds (a huge configured delay) saturates instead of panicking.
+            let factor = rand::random_range(0.8..1.2);
+            Duration::try_from_secs_f64(base.as_secs_f64() * factor)
+                .unwrap_or(Duration::MAX)
                 .min(self.max_delay)
         } else {
             base
@@ -126,7 +129,8 @@ impl RetryPolicy {
 ///
 /// Reads, in order, `retry-after-ms` and `x-ms-retry-after-ms` (milliseconds), then
 /// `Retry-After` as delay-seconds or an HTTP-date (`Sun, 06 Nov 1994 08:49:37 GMT`), the latter
-/// relative to `now`. A date in the past gives zero. Unreadable values are ignored.
+/// relative to `now`. A date in the past gives zero. Unreadable values are ignored, and so is an
+/// HTTP-date when `now` is outside the years -9999 to 9999 (it cannot be compared).
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
@@ -152,7 +156,7 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
         return Some(Duration::from_secs_f64(seconds));
     }
     let at = parse_http_date(value)?;
-    let now = OffsetDateTime::from(now);
+    let now = offset_date_time(now)?;
     Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
 }
 
@@ -178,9 +182,33 @@ fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
 }
 
 /// Formats an instant as an IMF-fixdate, for `Retry-After` headers in tests and emulators.
-pub fn format_http_date(at: SystemTime) -> String {
+///
+/// `None` when the instant has no four-digit year (before year 0 or after 9999), which an
+/// HTTP-date cannot express.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use acs_http::format_http_date;
+///
+/// let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+/// assert_eq!(format_http_date(at).as_deref(), Some("Sun, 09 Sep 2001 01:46:40 GMT"));
+/// let year_20000 = SystemTime::UNIX_EPOCH + Duration::from_secs(569_000_000_000);
+/// assert_eq!(format_http_date(year_20000), None);
+/// ```
+pub fn format_http_date(at: SystemTime) -> Option<String> {
     let format = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    OffsetDateTime::from(at).format(&format).unwrap_or_default()
+    let at = offset_date_time(at).filter(|at| (0..=9999).contains(&at.year()))?;
+    at.format(&format).ok()
+}
+
+/// The instant as a UTC date-time, or `None` outside what `time` represents (years ±9999).
+/// `OffsetDateTime::from(SystemTime)` would panic there.
+fn offset_date_time(at: SystemTime) -> Option<OffsetDateTime> {
+    let nanos = match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_nanos()).ok()?,
+        Err(before) => -i128::try_from(before.duration().as_nanos()).ok()?,
+    };
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }

@@ -56,17 +56,30 @@ impl Response {
         header(&self.headers, REQUEST_ID_HEADER)
     }
 
+    /// The `x-ms-client-request-id` header, when present.
+    pub fn client_request_id(&self) -> Option<&str> {
+        header(&self.headers, CLIENT_REQUEST_ID_HEADER)
+    }
+
     /// Decodes the body as JSON.
     ///
     /// # Errors
-    /// [`HttpError::Decode`] with the status and request id; its message never quotes values
+    /// [`HttpError::Decode`] with the status and request ids; its message never quotes values
     /// from the body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
-        serde_json::from_slice(&self.body).map_err(|error| HttpError::Decode {
+        serde_json::from_slice(&self.body)
+            .map_err(|error| self.decode_error(DecodeError::from_json(&error)))
+    }
+
+    /// An [`HttpError::Decode`] for this response: for checks of the body beyond its JSON shape
+    /// (an empty field, say), so they carry the same status and request ids.
+    pub fn decode_error(&self, source: DecodeError) -> HttpError {
+        HttpError::Decode {
             status: self.status,
             request_id: self.request_id().map(str::to_owned),
-            source: DecodeError::from_json(&error),
-        })
+            client_request_id: self.client_request_id().map(str::to_owned),
+            source,
+        }
     }
 }
 
@@ -106,7 +119,10 @@ where
     F: FnMut(&reqwest::Client) -> Result<reqwest::Request, E>,
     E: Into<BoxError>,
 {
-    let deadline = policy.total_bound().map(|bound| Instant::now() + bound);
+    // A bound too large to add to the clock is no bound at all.
+    let deadline = policy
+        .total_bound()
+        .and_then(|bound| Instant::now().checked_add(bound));
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
@@ -170,8 +186,12 @@ where
             return Err(error);
         }
         let delay = requested_delay.unwrap_or_else(|| policy.delay_for_retry(attempt));
+        // A delay too large to add to the clock ends past any deadline. Without a deadline,
+        // tokio's `sleep` saturates such a delay itself.
         if let Some(deadline) = deadline
-            && Instant::now() + delay >= deadline
+            && Instant::now()
+                .checked_add(delay)
+                .is_none_or(|end| end >= deadline)
         {
             tracing::debug!(%method, %path, attempt, ?delay, "not retrying: the delay would pass the total time bound");
             return Err(error);

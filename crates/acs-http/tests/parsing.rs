@@ -187,7 +187,64 @@ fn retry_after_forms() {
     assert_eq!(at("NaN"), None);
     assert_eq!(retry_after(&HeaderMap::new(), now), None);
     assert_eq!(
-        acs_http::format_http_date(now),
-        "Sun, 09 Sep 2001 01:46:40 GMT"
+        acs_http::format_http_date(now).as_deref(),
+        Some("Sun, 09 Sep 2001 01:46:40 GMT")
+    );
+}
+
+#[test]
+fn instants_beyond_four_digit_years_give_none_instead_of_panicking() {
+    let far_future = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
+    // Year 10000 and later, and before year 0, have no IMF-fixdate.
+    let year_10000 = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+    let before_year_0 = SystemTime::UNIX_EPOCH - Duration::from_secs(62_167_219_201);
+    for at in [far_future, year_10000, before_year_0] {
+        assert_eq!(acs_http::format_http_date(at), None, "{at:?}");
+    }
+    let last_second = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+    assert_eq!(
+        acs_http::format_http_date(last_second).as_deref(),
+        Some("Fri, 31 Dec 9999 23:59:59 GMT")
+    );
+    let year_0 = SystemTime::UNIX_EPOCH - Duration::from_secs(62_167_219_200);
+    assert_eq!(
+        acs_http::format_http_date(year_0).as_deref(),
+        Some("Sat, 01 Jan 0000 00:00:00 GMT")
+    );
+
+    // A date header cannot be compared with a `now` time cannot hold: it is ignored.
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "retry-after",
+        HeaderValue::from_static("Sun, 09 Sep 2001 01:47:10 GMT"),
+    );
+    assert_eq!(retry_after(&headers, far_future), None);
+    let before_year_minus_9999 = SystemTime::UNIX_EPOCH - Duration::from_secs(400_000_000_000);
+    assert_eq!(retry_after(&headers, before_year_minus_9999), None);
+    // Delay-seconds need no `now`.
+    headers.insert("retry-after", HeaderValue::from_static("3"));
+    assert_eq!(
+        retry_after(&headers, far_future),
+        Some(Duration::from_secs(3))
+    );
+}
+
+#[test]
+fn jittered_delays_saturate_instead_of_overflowing() {
+    let policy = acs_http::RetryPolicy::default()
+        .initial_delay(Duration::MAX)
+        .max_delay(Duration::MAX);
+    // Jitter draws a factor up to 1.2: many draws make one above 1 near-certain.
+    for retry in 1..=200 {
+        let delay = policy.delay_for_retry(retry);
+        assert!(delay >= Duration::MAX.mul_f64(0.79), "{delay:?}");
+    }
+    let capped = acs_http::RetryPolicy::default()
+        .initial_delay(Duration::MAX)
+        .max_delay(Duration::from_secs(60));
+    let delay = capped.delay_for_retry(1);
+    assert!(
+        delay >= Duration::from_secs(48) && delay <= Duration::from_secs(60),
+        "{delay:?}"
     );
 }

@@ -110,7 +110,8 @@ async fn retry_after_milliseconds_headers_are_honoured() {
 async fn retry_after_http_date_is_honoured() {
     let server = TestServer::start().await;
     // The date has whole seconds, so the wait is between 4 and 5 s of the wall clock.
-    let date = format_http_date(SystemTime::now() + Duration::from_secs(5));
+    let date =
+        format_http_date(SystemTime::now() + Duration::from_secs(5)).expect("a 4-digit year");
     server.enqueue(Reply::status(503).header("retry-after", &date));
     server.enqueue(Reply::status(200));
     post(&client(exact()), &server).await.expect("success");
@@ -154,6 +155,14 @@ async fn client_errors_are_not_retried_and_carry_the_acs_error() {
         assert_eq!(service.request_id(), Some("rid-1"));
         assert_eq!(service.client_request_id(), Some("cid-1"));
         assert_eq!(service.attempts(), 1);
+        // The same parts through the HttpError accessors higher-level errors delegate to.
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(error.code(), Some("BadRequest"));
+        assert_eq!(error.message(), Some("Invalid request."));
+        assert_eq!(error.request_id(), Some("rid-1"));
+        assert_eq!(error.client_request_id(), Some("cid-1"));
+        assert_eq!(error.attempts(), Some(1));
+        assert_eq!(error.summary(), Some(format!("HTTP {status} BadRequest")));
         let detail = service.detail().expect("detail");
         assert_eq!(detail.target.as_deref(), Some("scopes"));
         assert_eq!(detail.details.len(), 1);
@@ -203,6 +212,77 @@ async fn a_retry_that_would_pass_the_total_bound_is_not_made() {
         Duration::ZERO,
         "it must not sleep for nothing"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_total_bound_too_large_for_the_clock_is_no_bound() {
+    let server = TestServer::start().await;
+    server.enqueue(Reply::status(503));
+    server.enqueue(Reply::status(503));
+    server.enqueue(Reply::status(200));
+    let http = client(exact().total_timeout(Some(Duration::MAX)));
+    let start = Instant::now();
+
+    let response = post(&http, &server).await.expect("success after retries");
+
+    assert_eq!(response.attempts(), 3);
+    assert_eq!(start.elapsed(), Duration::from_millis(800 + 1600));
+}
+
+#[tokio::test(start_paused = true)]
+async fn huge_computed_delays_neither_panic_nor_pass_the_bound() {
+    // Doubling and jitter on a delay of Duration::MAX would overflow; with a total bound the
+    // retry cannot fit, so the first error comes back at once.
+    let server = TestServer::start().await;
+    server.enqueue(Reply::status(503));
+    server.enqueue(Reply::status(200));
+    let policy = RetryPolicy::default()
+        .initial_delay(Duration::MAX)
+        .max_delay(Duration::MAX)
+        .total_timeout(Some(Duration::from_secs(60)));
+    let start = Instant::now();
+
+    let error = post(&client(policy), &server)
+        .await
+        .expect_err("the retry would pass the bound");
+
+    assert_eq!(error.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(server.request_count(), 1);
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_huge_retry_after_without_a_bound_waits_on_the_paused_clock_without_panicking() {
+    let server = TestServer::start().await;
+    // About 1000 years (the longest Retry-After read): the paused clock jumps over it.
+    server.enqueue(Reply::status(503).header("retry-after", "31536000000"));
+    server.enqueue(Reply::status(200));
+    let http = client(exact().total_timeout(None));
+
+    let response = post(&http, &server).await.expect("success after the wait");
+
+    assert_eq!(response.attempts(), 2);
+    assert!(gaps(&server)[0] > Duration::from_secs(365 * 24 * 3600));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_huge_retry_after_with_a_bound_is_not_waited_for() {
+    let server = TestServer::start().await;
+    server.enqueue(
+        Reply::status(503)
+            .header("retry-after", "31536000000")
+            .header("x-ms-request-id", "r1"),
+    );
+    server.enqueue(Reply::status(200));
+    let ten_years = Duration::from_secs(10 * 365 * 24 * 3600);
+    let http = client(exact().total_timeout(Some(ten_years)));
+    let start = Instant::now();
+
+    let error = post(&http, &server).await.expect_err("503");
+
+    assert_eq!(error.request_id(), Some("r1"));
+    assert_eq!(server.request_count(), 1);
+    assert_eq!(start.elapsed(), Duration::ZERO);
 }
 
 #[tokio::test(start_paused = true)]
@@ -353,7 +433,8 @@ async fn send_json_decodes_and_reports_bad_bodies_without_echoing_them() {
     server.enqueue(Reply::json(200, serde_json::json!({"count": 3})));
     server.enqueue(
         Reply::json(200, serde_json::json!({"count": "SECRET-VALUE-1234"}))
-            .header("x-ms-request-id", "r9"),
+            .header("x-ms-request-id", "r9")
+            .header("x-ms-client-request-id", "c9"),
     );
     server.enqueue(Reply::json(200, serde_json::json!({})));
     server.enqueue(Reply::status(200).body("{not json"));
@@ -378,6 +459,16 @@ async fn send_json_decodes_and_reports_bad_bodies_without_echoing_them() {
     );
     assert!(!rendered.contains("SECRET-VALUE"), "{rendered}");
     assert!(matches!(&wrong_type, HttpError::Decode { request_id: Some(id), .. } if id == "r9"));
+    assert_eq!(wrong_type.request_id(), Some("r9"));
+    assert_eq!(wrong_type.client_request_id(), Some("c9"));
+    assert_eq!(wrong_type.code(), None);
+    assert_eq!(wrong_type.summary(), None);
+    assert!(
+        wrong_type
+            .to_string()
+            .ends_with("[x-ms-request-id: r9, x-ms-client-request-id: c9]"),
+        "{wrong_type}"
+    );
 
     let missing = http
         .send_json::<Body, _, _>(|c| c.get(&url).build())

@@ -317,6 +317,11 @@ impl CommunicationIdentityClient {
     /// `scopes` each time it is called, for a
     /// [`CommunicationTokenCredential`](acs_refresh::CommunicationTokenCredential) holding a
     /// service's own ACS identity. See [`IdentityTokenRefresher`].
+    ///
+    /// `scopes` must name at least one scope. This method cannot fail, so an empty list is not
+    /// refused here: the refresher is made (and a `tracing` warning logged), and each of its
+    /// refreshes then fails with [`IdentityError::RefresherWithoutScopes`] without sending a
+    /// request, which the credential reports as a refresher error.
     pub fn refresher<S>(
         &self,
         user: CommunicationUserIdentifier,
@@ -325,11 +330,13 @@ impl CommunicationIdentityClient {
     where
         S: Into<CommunicationTokenScope>,
     {
-        IdentityTokenRefresher::new(
-            self.clone(),
-            user,
-            scopes.into_iter().map(Into::into).collect(),
-        )
+        let scopes: Vec<CommunicationTokenScope> = scopes.into_iter().map(Into::into).collect();
+        if scopes.is_empty() {
+            tracing::warn!(
+                "CommunicationIdentityClient::refresher was given no scopes: every refresh will fail"
+            );
+        }
+        IdentityTokenRefresher::new(self.clone(), user, scopes)
     }
 
     async fn send_json<T, B>(

@@ -102,6 +102,12 @@ pub enum IdentityError {
     /// A token request named no scope.
     #[error("at least one scope is required")]
     NoScopes,
+    /// An [`IdentityTokenRefresher`](crate::IdentityTokenRefresher) was made with no scope,
+    /// so none of its refreshes can get a token (nothing is sent).
+    #[error(
+        "the identity token refresher has no scopes: give CommunicationIdentityClient::refresher at least one scope"
+    )]
+    RefresherWithoutScopes,
     /// A scope text that cannot be a scope.
     #[error("invalid scope: {reason}")]
     InvalidScope {
@@ -119,22 +125,16 @@ pub enum IdentityError {
 /// `": HTTP 404 IdentityNotFound"` for service errors, nothing for others (their own text is
 /// in the source chain).
 fn describe(error: &HttpError) -> String {
-    match error.service_error() {
-        Some(service) => {
-            let status = service.status().as_u16();
-            // A 401 on a signed request is nearly always the key or the clock: say so.
-            let hint = if status == 401 {
-                " (check the access key, and that this machine's clock is right)"
-            } else {
-                ""
-            };
-            match service.code() {
-                Some(code) => format!(": HTTP {status} {code}{hint}"),
-                None => format!(": HTTP {status}{hint}"),
-            }
-        }
-        None => String::new(),
-    }
+    let Some(summary) = error.summary() else {
+        return String::new();
+    };
+    // A 401 on a signed request is nearly always the key or the clock: say so.
+    let hint = if error.status() == Some(StatusCode::UNAUTHORIZED) {
+        " (check the access key, and that this machine's clock is right)"
+    } else {
+        ""
+    };
+    format!(": {summary}{hint}")
 }
 
 impl IdentityError {
@@ -164,7 +164,8 @@ impl IdentityError {
         self.http_error().and_then(HttpError::service_error)
     }
 
-    /// The HTTP status of the service's answer, when there was one.
+    /// The HTTP status of the service's answer, when there was one (see
+    /// [`HttpError::status`]).
     pub fn status(&self) -> Option<StatusCode> {
         self.http_error().and_then(HttpError::status)
     }
@@ -172,17 +173,23 @@ impl IdentityError {
     /// The ACS error code (`IdentityNotFound`, `Denied`, `BadRequest`, ...), when the service
     /// sent one.
     pub fn code(&self) -> Option<&str> {
-        self.service_error().and_then(ServiceError::code)
+        self.http_error().and_then(HttpError::code)
     }
 
     /// The ACS error message, when the service sent one.
     pub fn message(&self) -> Option<&str> {
-        self.service_error().and_then(ServiceError::message)
+        self.http_error().and_then(HttpError::message)
     }
 
-    /// The `x-ms-request-id` of the failed answer, to quote to Azure support.
+    /// The `x-ms-request-id` of the failed answer (an error status or an unreadable success),
+    /// to quote to Azure support.
     pub fn request_id(&self) -> Option<&str> {
-        self.service_error().and_then(ServiceError::request_id)
+        self.http_error().and_then(HttpError::request_id)
+    }
+
+    /// The `x-ms-client-request-id` of the failed answer, when present.
+    pub fn client_request_id(&self) -> Option<&str> {
+        self.http_error().and_then(HttpError::client_request_id)
     }
 
     /// How many attempts were made, when a request was sent.
@@ -212,6 +219,7 @@ impl IdentityError {
                 | IdentityError::HttpClient(_)
                 | IdentityError::InvalidExpiresIn { .. }
                 | IdentityError::NoScopes
+                | IdentityError::RefresherWithoutScopes
                 | IdentityError::InvalidScope { .. }
                 | IdentityError::EmptyArgument { .. }
         )

@@ -15,7 +15,9 @@ use crate::scope::CommunicationTokenScope;
 ///
 /// Each refresh is one `get_token` call (with the client's retries); its token comes back with
 /// the service's `expiresOn`, so the credential never has to read the JWT. Failures reach the
-/// credential as [`IdentityError`]s (its retry and backoff take over from there).
+/// credential as [`IdentityError`]s (its retry and backoff take over from there). A refresher
+/// made with no scope fails every refresh with [`IdentityError::RefresherWithoutScopes`],
+/// before sending anything.
 #[derive(Clone)]
 pub struct IdentityTokenRefresher {
     client: CommunicationIdentityClient,
@@ -54,7 +56,8 @@ impl IdentityTokenRefresher {
         &self.user
     }
 
-    /// The scopes tokens are issued for.
+    /// The scopes tokens are issued for (empty when the refresher was made without any: then
+    /// every refresh fails with [`IdentityError::RefresherWithoutScopes`]).
     pub fn scopes(&self) -> &[CommunicationTokenScope] {
         &self.scopes
     }
@@ -74,6 +77,11 @@ impl fmt::Debug for IdentityTokenRefresher {
 #[async_trait::async_trait]
 impl TokenRefresher for IdentityTokenRefresher {
     async fn refresh(&self) -> Result<RefreshedToken, BoxError> {
+        // `get_token` would refuse this too, but with a message that does not point at the
+        // refresher's construction, where the fix is.
+        if self.scopes.is_empty() {
+            return Err(IdentityError::RefresherWithoutScopes.into());
+        }
         let token = self
             .client
             .get_token(&self.user, self.scopes.iter(), self.expires_in)

@@ -7,6 +7,7 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use acs_emulator::{Emulator, Fault, Route};
+use acs_http::test_util::{Reply, TestServer};
 use acs_http::{HttpError, RetryPolicy};
 use acs_identity::{
     CommunicationIdentityClient, CommunicationTokenScope, CommunicationUserIdentifier,
@@ -412,4 +413,61 @@ fn bad_connection_strings_and_endpoints_are_typed_errors() {
         "{error:?}"
     );
     assert!(!format!("{error:?} {error}").contains(secret));
+}
+
+/// A client for a scripted server on 127.0.0.1 (for answers the emulator never gives).
+fn client_for_server(server: &TestServer) -> CommunicationIdentityClient {
+    let connection_string = format!("endpoint={}/;accesskey=cHc=", server.url())
+        .parse()
+        .unwrap();
+    CommunicationIdentityClient::builder(connection_string)
+        .retry_policy(RetryPolicy::no_retries())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_accessors_are_the_http_errors_for_service_and_unreadable_answers() {
+    let server = TestServer::start().await;
+    server.enqueue(
+        Reply::acs_error(409, "Conflict", "Already there.")
+            .header("x-ms-request-id", "rid-1")
+            .header("x-ms-client-request-id", "cid-1"),
+    );
+    server.enqueue(
+        Reply::status(201)
+            .body("{not json")
+            .header("x-ms-request-id", "rid-2")
+            .header("x-ms-client-request-id", "cid-2"),
+    );
+    let client = client_for_server(&server);
+
+    let service = client.create_user().await.unwrap_err();
+    let unreadable = client.create_user().await.unwrap_err();
+
+    for (error, request_id, client_request_id) in [
+        (&service, "rid-1", "cid-1"),
+        (&unreadable, "rid-2", "cid-2"),
+    ] {
+        let http = error.http_error().expect("an HttpError");
+        assert_eq!(error.status(), http.status());
+        assert_eq!(error.code(), http.code());
+        assert_eq!(error.message(), http.message());
+        assert_eq!(error.attempts(), http.attempts());
+        assert_eq!(error.request_id(), Some(request_id), "{error:?}");
+        assert_eq!(error.client_request_id(), Some(client_request_id));
+    }
+    assert_eq!(service.status().map(|s| s.as_u16()), Some(409));
+    assert_eq!(service.code(), Some("Conflict"));
+    assert_eq!(service.message(), Some("Already there."));
+    assert_eq!(service.to_string(), "create_user failed: HTTP 409 Conflict");
+
+    assert!(
+        matches!(unreadable.http_error(), Some(HttpError::Decode { .. })),
+        "{unreadable:?}"
+    );
+    assert_eq!(unreadable.status().map(|s| s.as_u16()), Some(201));
+    assert_eq!(unreadable.code(), None);
+    // The outer line names the operation; why the body was unreadable is in the source.
+    assert_eq!(unreadable.to_string(), "create_user failed");
 }

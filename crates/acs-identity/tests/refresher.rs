@@ -159,3 +159,51 @@ async fn a_deleted_user_surfaces_as_a_refresher_error_with_the_identity_error_in
     assert!(identity.is_not_found());
     assert_eq!(identity.code(), Some("IdentityNotFound"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_refresher_without_scopes_fails_each_refresh_clearly_without_sending() {
+    let clock = virtual_clock();
+    let emulator = Emulator::builder()
+        .clock(TokioWallClock(clock.clone()))
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&emulator);
+    let user = client.create_user().await.unwrap();
+    let requests_before = emulator.requests().len();
+
+    let refresher = client.refresher(user, Vec::<CommunicationTokenScope>::new());
+    assert!(refresher.scopes().is_empty());
+    let credential = CommunicationTokenCredential::with_refresh(
+        CommunicationTokenRefreshOptions::new(refresher).wall_clock(clock),
+    );
+    let error = credential.get_token().await.unwrap_err();
+
+    assert!(matches!(error, CredentialError::Refresher(_)), "{error:?}");
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    let mut identity = None;
+    while let Some(current) = source {
+        if let Some(found) = current.downcast_ref::<IdentityError>() {
+            identity = Some(found);
+            break;
+        }
+        source = current.source();
+    }
+    let identity = identity.expect("the identity error is in the source chain");
+    assert!(
+        matches!(identity, IdentityError::RefresherWithoutScopes),
+        "{identity:?}"
+    );
+    assert!(identity.is_client_side());
+    assert!(
+        identity
+            .to_string()
+            .contains("CommunicationIdentityClient::refresher"),
+        "{identity}"
+    );
+    assert_eq!(
+        emulator.requests().len(),
+        requests_before,
+        "nothing is sent"
+    );
+}
