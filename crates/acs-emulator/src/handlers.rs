@@ -221,13 +221,7 @@ async fn serve(
     body: Body,
 ) -> Answer {
     check_api_version(route, parts)?;
-    let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestBodyTooLarge",
-            "The request body is too large.",
-        )
-    })?;
+    let body = read_limited_body(body).await?;
     let bearer = authenticate(shared, route, parts, &body)?;
     let identity = identity.as_deref().unwrap_or_default();
     match route {
@@ -340,6 +334,17 @@ fn authenticate(
             // AuthError's text never contains the key, a signature or a body.
             ApiError::denied(inner, format!("Denied by the resource provider: {error}."))
         })
+}
+
+/// Collects a request body of at most [`BODY_LIMIT`] bytes; a longer one is a 413.
+async fn read_limited_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestBodyTooLarge",
+            "The request body is too large.",
+        )
+    })
 }
 
 /// Reads a JSON body; an empty body (or `null`) reads as `T::default()`.
@@ -570,13 +575,7 @@ async fn admin_faults(shared: &Shared, parts: &Parts, body: Body) -> Answer {
         shared.clear_faults();
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestBodyTooLarge",
-            "The request body is too large.",
-        )
-    })?;
+    let body = read_limited_body(body).await?;
     let request: FaultBody = read_body(&body)?;
     let delay = StdDuration::from_millis(request.delay_ms.unwrap_or(0));
     let mut fault = match request.status {

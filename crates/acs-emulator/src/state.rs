@@ -66,6 +66,16 @@ struct MintedToken {
     expires_on: OffsetDateTime,
 }
 
+impl Inner {
+    /// The identity `id` unless it was never created or has been deleted.
+    fn live_identity_mut(&mut self, id: &str) -> Result<&mut Identity, NotFound> {
+        self.identities
+            .get_mut(id)
+            .filter(|identity| !identity.deleted)
+            .ok_or(NotFound)
+    }
+}
+
 /// Why an identity operation found no identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NotFound;
@@ -158,11 +168,7 @@ impl Shared {
             },
         );
         let mut inner = self.lock();
-        let identity = inner
-            .identities
-            .get_mut(id)
-            .filter(|identity| !identity.deleted)
-            .ok_or(NotFound)?;
+        let identity = inner.live_identity_mut(id)?;
         identity.tokens_issued += 1;
         let revocation = identity.revocation;
         inner.tokens.insert(
@@ -207,22 +213,14 @@ impl Shared {
 
     pub(crate) fn revoke(&self, id: &str) -> Result<(), NotFound> {
         let mut inner = self.lock();
-        let identity = inner
-            .identities
-            .get_mut(id)
-            .filter(|identity| !identity.deleted)
-            .ok_or(NotFound)?;
+        let identity = inner.live_identity_mut(id)?;
         identity.revocation += 1;
         Ok(())
     }
 
     pub(crate) fn delete(&self, id: &str) -> Result<(), NotFound> {
         let mut inner = self.lock();
-        let identity = inner
-            .identities
-            .get_mut(id)
-            .filter(|identity| !identity.deleted)
-            .ok_or(NotFound)?;
+        let identity = inner.live_identity_mut(id)?;
         identity.deleted = true;
         Ok(())
     }
