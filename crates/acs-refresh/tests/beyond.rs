@@ -16,7 +16,9 @@ use acs_refresh::{
     CommunicationTokenRefreshOptions, CredentialError, RefreshedToken, TokenRefresher,
 };
 use acs_token::test_util::{Malformation, TokenBuilder};
-use common::{Calls, MINUTE, ServiceDown, clock, jwt};
+use common::{
+    Calls, MINUTE, ServiceDown, clock, fresh_tokens_refresher, healthy_flag_refresher, jwt,
+};
 use tokio::sync::Semaphore;
 use tokio::time::sleep;
 
@@ -160,18 +162,13 @@ async fn background_failures_are_retried_with_capped_backoff_while_the_token_is_
     let clock = clock();
     let calls = Calls::new();
     let healthy = Arc::new(AtomicBool::new(false));
-    let (refresher_clock, refresher_calls, refresher_healthy) =
-        (clock.clone(), calls.clone(), healthy.clone());
     let initial: AccessToken = jwt(&clock, 20 * MINUTE).parse().unwrap();
-    let options = CommunicationTokenRefreshOptions::new(move || {
-        let call = refresher_calls.record();
-        let result = if refresher_healthy.load(Ordering::SeqCst) {
-            Ok(jwt(&refresher_clock, 60 * MINUTE))
-        } else {
-            Err(ServiceDown(call))
-        };
-        async move { result }
-    })
+    let options = CommunicationTokenRefreshOptions::new(healthy_flag_refresher(
+        &clock,
+        &calls,
+        &healthy,
+        60 * MINUTE,
+    ))
     .refresh_proactively(true)
     .initial_token(initial.clone())
     .wall_clock(clock);
@@ -303,15 +300,11 @@ async fn a_blocking_refresher_runs_off_the_async_threads_and_its_panic_is_an_err
 async fn a_four_hundred_day_token_is_scheduled_without_overflow() {
     let clock = clock();
     let calls = Calls::new();
-    let (refresher_clock, refresher_calls) = (clock.clone(), calls.clone());
-    let options = CommunicationTokenRefreshOptions::new(move || {
-        refresher_calls.record();
-        let token = jwt(&refresher_clock, 400 * DAY);
-        async move { Ok::<_, ServiceDown>(token) }
-    })
-    .refresh_proactively(true)
-    .initial_token(jwt(&clock, 400 * DAY).parse().unwrap())
-    .wall_clock(clock);
+    let options =
+        CommunicationTokenRefreshOptions::new(fresh_tokens_refresher(&clock, &calls, 400 * DAY))
+            .refresh_proactively(true)
+            .initial_token(jwt(&clock, 400 * DAY).parse().unwrap())
+            .wall_clock(clock);
     let credential = CommunicationTokenCredential::with_refresh(options);
     sleep(400 * DAY - 10 * MINUTE - Duration::from_secs(1)).await;
     assert_eq!(calls.count(), 0);
@@ -346,17 +339,12 @@ async fn thirty_days_with_outages_keep_calls_bounded_and_recover() {
     let clock = clock();
     let calls = Calls::new();
     let healthy = Arc::new(AtomicBool::new(true));
-    let (refresher_clock, refresher_calls, refresher_healthy) =
-        (clock.clone(), calls.clone(), healthy.clone());
-    let options = CommunicationTokenRefreshOptions::new(move || {
-        let call = refresher_calls.record();
-        let result = if refresher_healthy.load(Ordering::SeqCst) {
-            Ok(jwt(&refresher_clock, 60 * MINUTE))
-        } else {
-            Err(ServiceDown(call))
-        };
-        async move { result }
-    })
+    let options = CommunicationTokenRefreshOptions::new(healthy_flag_refresher(
+        &clock,
+        &calls,
+        &healthy,
+        60 * MINUTE,
+    ))
     .refresh_proactively(true)
     .wall_clock(clock.clone());
     let credential = CommunicationTokenCredential::with_refresh(options);
@@ -648,14 +636,9 @@ async fn many_credentials_on_one_thread_each_get_their_own_current_token() {
 
     // A refreshing credential among them, past its refresh window, serves its new token.
     let calls = Calls::default();
-    let (refresher_clock, refresher_calls) = (clock.clone(), calls.clone());
     let refreshing = CommunicationTokenCredential::with_refresh(
-        CommunicationTokenRefreshOptions::new(move || {
-            refresher_calls.record();
-            let token = jwt(&refresher_clock, 10 * MINUTE);
-            async move { Ok::<_, ServiceDown>(token) }
-        })
-        .wall_clock(clock.clone()),
+        CommunicationTokenRefreshOptions::new(fresh_tokens_refresher(&clock, &calls, 10 * MINUTE))
+            .wall_clock(clock.clone()),
     );
     let first = refreshing.get_token().await.unwrap();
     for (credential, _) in &credentials[..4] {

@@ -9,7 +9,7 @@ use acs_refresh::{
     AccessToken, CommunicationTokenCredential, CommunicationTokenRefreshOptions, CredentialError,
 };
 use acs_token::test_util::TokenBuilder;
-use common::{Calls, MINUTE, ServiceDown, clock, jwt};
+use common::{Calls, MINUTE, ServiceDown, clock, fresh_tokens_refresher, jwt};
 use tokio::time::sleep;
 
 /// A proactive credential whose refresher returns fresh tokens of `lifetime`.
@@ -20,14 +20,10 @@ fn fresh_tokens(
 ) -> (CommunicationTokenCredential, Calls) {
     let clock = clock();
     let calls = Calls::new();
-    let (refresher_clock, refresher_calls) = (clock.clone(), calls.clone());
-    let mut options = CommunicationTokenRefreshOptions::new(move || {
-        refresher_calls.record();
-        let token = jwt(&refresher_clock, lifetime);
-        async move { Ok::<_, ServiceDown>(token) }
-    })
-    .refresh_proactively(proactive)
-    .wall_clock(clock.clone());
+    let mut options =
+        CommunicationTokenRefreshOptions::new(fresh_tokens_refresher(&clock, &calls, lifetime))
+            .refresh_proactively(proactive)
+            .wall_clock(clock.clone());
     if let Some(initial) = initial {
         options = options.initial_token(jwt(&clock, initial).parse().unwrap());
     }
@@ -149,16 +145,12 @@ async fn proactive_without_an_initial_token_refreshes_immediately() {
 async fn proactive_with_an_expired_initial_token_refreshes_immediately() {
     let clock = clock();
     let calls = Calls::new();
-    let (refresher_clock, refresher_calls) = (clock.clone(), calls.clone());
     let expired: AccessToken = TokenBuilder::new().exp(100).build().parse().unwrap();
-    let options = CommunicationTokenRefreshOptions::new(move || {
-        refresher_calls.record();
-        let token = jwt(&refresher_clock, 60 * MINUTE);
-        async move { Ok::<_, ServiceDown>(token) }
-    })
-    .refresh_proactively(true)
-    .initial_token(expired.clone())
-    .wall_clock(clock);
+    let options =
+        CommunicationTokenRefreshOptions::new(fresh_tokens_refresher(&clock, &calls, 60 * MINUTE))
+            .refresh_proactively(true)
+            .initial_token(expired.clone())
+            .wall_clock(clock);
     let credential = CommunicationTokenCredential::with_refresh(options);
     sleep(Duration::from_millis(1)).await;
     assert_eq!(calls.count(), 1);

@@ -1,7 +1,8 @@
 //! Shared helpers: a paused-time wall clock, tokens minted against it, counting refreshers.
 #![allow(dead_code, unreachable_pub)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::future::{Ready, ready};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -58,6 +59,39 @@ impl Calls {
 
     pub fn times(&self) -> Vec<Duration> {
         self.times.lock().unwrap().clone()
+    }
+}
+
+/// A refresher that records each call on `calls` and returns a JWT expiring `lifetime` after
+/// `clock`'s time of the call.
+pub fn fresh_tokens_refresher(
+    clock: &TokioClock,
+    calls: &Calls,
+    lifetime: Duration,
+) -> impl Fn() -> Ready<Result<String, ServiceDown>> + Send + Sync + 'static {
+    let (clock, calls) = (clock.clone(), calls.clone());
+    move || {
+        calls.record();
+        ready(Ok(jwt(&clock, lifetime)))
+    }
+}
+
+/// Like [`fresh_tokens_refresher`] while `healthy` is set; while it is not, each call fails
+/// with `ServiceDown(<the call's 1-based number>)`.
+pub fn healthy_flag_refresher(
+    clock: &TokioClock,
+    calls: &Calls,
+    healthy: &Arc<AtomicBool>,
+    lifetime: Duration,
+) -> impl Fn() -> Ready<Result<String, ServiceDown>> + Send + Sync + 'static {
+    let (clock, calls, healthy) = (clock.clone(), calls.clone(), Arc::clone(healthy));
+    move || {
+        let call = calls.record();
+        ready(if healthy.load(Ordering::SeqCst) {
+            Ok(jwt(&clock, lifetime))
+        } else {
+            Err(ServiceDown(call))
+        })
     }
 }
 
