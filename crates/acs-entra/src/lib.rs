@@ -6,6 +6,8 @@ mod error;
 mod exchange;
 mod options;
 mod scopes;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 
 pub use credential::communication_token_credential;
 pub use error::EntraError;

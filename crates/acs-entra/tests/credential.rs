@@ -4,6 +4,7 @@
 mod common;
 
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use acs_entra::{CommunicationTokenCredential, EntraError, communication_token_credential};
@@ -15,7 +16,7 @@ use common::*;
 async fn eleven_get_token_calls_make_one_exchange() {
     for proactive in [false, true] {
         let service = ExchangeService::start().await;
-        let entra = FakeEntra::new(ENTRA_TOKEN_1);
+        let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
         let credential = communication_token_credential(
             options(&service, &entra).refresh_proactively(proactive),
         )
@@ -37,7 +38,7 @@ async fn eleven_get_token_calls_make_one_exchange() {
 #[tokio::test(start_paused = true)]
 async fn concurrent_callers_share_one_exchange() {
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let credential: CommunicationTokenCredential = options(&service, &entra)
         .refresh_proactively(false)
         .try_into()
@@ -57,7 +58,7 @@ async fn concurrent_callers_share_one_exchange() {
 #[tokio::test(start_paused = true)]
 async fn proactive_credentials_pre_warm_at_construction() {
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let _credential =
         communication_token_credential(options(&service, &entra)).expect("credential");
     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -82,7 +83,7 @@ async fn proactive_credentials_pre_warm_at_construction() {
 #[tokio::test(start_paused = true)]
 async fn a_rotated_entra_token_is_used_at_the_next_refresh() {
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let credential = communication_token_credential(options(&service, &entra)).expect("credential");
     let first = credential.get_token().await.expect("first");
 
@@ -110,7 +111,7 @@ async fn a_rotated_entra_token_is_used_at_the_next_refresh() {
 #[tokio::test(start_paused = true)]
 async fn an_expired_acs_token_gives_a_new_exchange() {
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let credential =
         communication_token_credential(options(&service, &entra).refresh_proactively(false))
             .expect("credential");
@@ -127,7 +128,7 @@ async fn an_expired_acs_token_gives_a_new_exchange() {
 #[tokio::test(start_paused = true)]
 async fn a_failing_entra_credential_surfaces_as_the_source() {
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     entra.fail_with("AADSTS7000215: invalid client secret");
     let credential =
         communication_token_credential(options(&service, &entra).refresh_proactively(false))
@@ -157,7 +158,7 @@ async fn exchange_errors_reach_the_caller_typed() {
         "InvalidAccessToken",
         "Provided access token is not valid.",
     ));
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let credential =
         communication_token_credential(options(&service, &entra).refresh_proactively(false))
             .expect("credential");

@@ -4,6 +4,7 @@
 mod common;
 
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use acs_entra::{
@@ -21,7 +22,7 @@ const INVALID_TEXT: &str = "Scopes validation failed. Ensure all scopes start wi
 #[tokio::test(start_paused = true)]
 async fn default_scopes_use_the_communication_clients_route() {
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let options = options(&service, &entra);
     assert_eq!(options.scopes(), [DEFAULT_SCOPE]);
     assert_eq!(options.route(), ExchangeRoute::CommunicationClients);
@@ -58,7 +59,7 @@ async fn teams_extension_scopes_use_the_teams_route() {
         "https://auth.msft.communication.azure.us/TeamsExtension.ManageCalls",
     ] {
         let service = ExchangeService::start().await;
-        let entra = FakeEntra::new(ENTRA_TOKEN_1);
+        let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
         let options = options(&service, &entra)
             .with_scopes([
                 scope,
@@ -86,7 +87,7 @@ async fn teams_extension_scopes_use_the_teams_route() {
 
 #[test]
 fn scopes_are_validated_with_the_official_texts() {
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let base = || {
         EntraCommunicationTokenCredentialOptions::new(
             "https://contoso.communication.azure.com",
@@ -131,7 +132,7 @@ fn scopes_are_validated_with_the_official_texts() {
 #[tokio::test(start_paused = true)]
 async fn unchanged_entra_token_reuses_the_cached_acs_token() {
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let exchange = EntraTokenExchange::new(&options(&service, &entra)).expect("exchange");
 
     let first = exchange.exchange().await.expect("first");
@@ -153,7 +154,7 @@ async fn unchanged_entra_token_reuses_the_cached_acs_token() {
 #[tokio::test(start_paused = true)]
 async fn a_cached_token_within_the_exchange_window_is_exchanged_again() {
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let exchange = EntraTokenExchange::new(&options(&service, &entra)).expect("exchange");
     exchange.exchange().await.expect("first");
 
@@ -181,7 +182,7 @@ async fn expires_on_offsets_are_kept() {
         200,
         serde_json::json!({"accessToken": {"token": "opaque", "expiresOn": "2034-10-04T10:21:29.4729393-07:00"}}),
     ));
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let token = EntraTokenExchange::new(&options(&service, &entra))
         .expect("exchange")
         .exchange()
@@ -203,7 +204,7 @@ async fn transient_failures_are_retried_honouring_retry_after() {
     service
         .server
         .enqueue(Reply::acs_error(429, "TooManyRequests", "slow down").header("retry-after", "5"));
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let exchange = EntraTokenExchange::new(&options(&service, &entra)).expect("exchange");
 
     exchange.exchange().await.expect("success after retries");
@@ -237,7 +238,7 @@ async fn four_503s_fail_after_exactly_four_attempts() {
                 .header("x-ms-request-id", "rid-503"),
         );
     }
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let error = EntraTokenExchange::new(&options(&service, &entra))
         .expect("exchange")
         .exchange()
@@ -266,7 +267,7 @@ async fn client_errors_give_typed_errors_without_retry() {
                 .header("x-ms-request-id", "rid-1")
                 .header("x-ms-client-request-id", "cid-1"),
         );
-        let entra = FakeEntra::new(ENTRA_TOKEN_1);
+        let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
         let error = EntraTokenExchange::new(&options(&service, &entra))
             .expect("exchange")
             .exchange()
@@ -342,7 +343,7 @@ async fn malformed_responses_are_typed_errors() {
                 .header("x-ms-request-id", "rid-bad")
                 .header("x-ms-client-request-id", "cid-bad"),
         );
-        let entra = FakeEntra::new(ENTRA_TOKEN_1);
+        let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
         let error = EntraTokenExchange::new(&options(&service, &entra))
             .expect("exchange")
             .exchange()
@@ -370,7 +371,7 @@ async fn malformed_responses_are_typed_errors() {
 async fn a_server_that_never_answers_times_out() {
     let service = ExchangeService::start().await;
     service.server.respond_with(|_| Reply::never());
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let start = tokio::time::Instant::now();
     let error = EntraTokenExchange::new(&options(&service, &entra))
         .expect("exchange")
@@ -400,7 +401,7 @@ async fn a_server_that_never_answers_times_out() {
 #[tokio::test(start_paused = true)]
 async fn a_failing_entra_credential_is_the_source() {
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     entra.fail_with("AADSTS700016: application not found in the directory");
     let error = EntraTokenExchange::new(&options(&service, &entra))
         .expect("exchange")
@@ -419,7 +420,7 @@ async fn a_failing_entra_credential_is_the_source() {
 
 #[test]
 fn endpoints_must_be_https_except_loopback() {
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     for bad in [
         "http://contoso.communication.azure.com",
         "contoso.communication.azure.com",
@@ -464,7 +465,7 @@ impl acs_refresh::test_util::WallClock for YearTwentyThousand {
 #[tokio::test(start_paused = true)]
 async fn a_clock_beyond_year_9999_exchanges_instead_of_panicking() {
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let exchange =
         EntraTokenExchange::new(&options(&service, &entra).wall_clock(YearTwentyThousand))
             .expect("exchange");

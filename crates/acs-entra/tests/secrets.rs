@@ -7,6 +7,7 @@
 mod common;
 
 use std::error::Error as _;
+use std::sync::Arc;
 
 use acs_entra::communication_token_credential;
 use acs_http::test_util::Reply;
@@ -18,7 +19,7 @@ async fn no_token_text_in_errors_debug_or_logs() {
     let (captured, _guard) = LogCapture::install();
 
     let service = ExchangeService::start().await;
-    let entra = FakeEntra::new(ENTRA_TOKEN_1);
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
     let options = options(&service, &entra).refresh_proactively(false);
     let mut rendered = format!("{options:?}");
     let credential = communication_token_credential(options.clone()).expect("credential");

@@ -1,84 +1,22 @@
-//! A fake Entra credential and a fake exchange service on 127.0.0.1.
+//! The fake Entra credential and a fake exchange service on 127.0.0.1.
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use acs_entra::test_util::FakeEntraCredential;
 use acs_entra::{EntraCommunicationTokenCredentialOptions, ExchangeRoute};
 use acs_http::test_util::{Reply, TestServer};
 use acs_http::{HttpClient, RetryPolicy, format_expires_on};
 use acs_refresh::test_util::TokioClock;
 use acs_token::test_util::TokenBuilder;
-use azure_core::credentials::{AccessToken as EntraToken, TokenCredential, TokenRequestOptions};
 use time::OffsetDateTime;
 
 /// Entra token texts are recognisable so tests can look for them in output.
 pub const ENTRA_TOKEN_1: &str = "entra-SECRET-token-one";
 pub const ENTRA_TOKEN_2: &str = "entra-SECRET-token-two";
-
-/// A fake Entra credential: counts its calls, records the scopes, can rotate its token or fail.
-#[derive(Debug)]
-pub struct FakeEntra {
-    calls: AtomicUsize,
-    token: Mutex<String>,
-    failure: Mutex<Option<String>>,
-    scopes: Mutex<Vec<Vec<String>>>,
-}
-
-impl FakeEntra {
-    pub fn new(token: &str) -> Arc<Self> {
-        Arc::new(FakeEntra {
-            calls: AtomicUsize::new(0),
-            token: Mutex::new(token.to_owned()),
-            failure: Mutex::new(None),
-            scopes: Mutex::new(Vec::new()),
-        })
-    }
-
-    pub fn rotate(&self, token: &str) {
-        *self.token.lock().unwrap() = token.to_owned();
-    }
-
-    pub fn fail_with(&self, message: &str) {
-        *self.failure.lock().unwrap() = Some(message.to_owned());
-    }
-
-    pub fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-
-    pub fn scopes_seen(&self) -> Vec<Vec<String>> {
-        self.scopes.lock().unwrap().clone()
-    }
-}
-
-#[async_trait::async_trait]
-impl TokenCredential for FakeEntra {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<EntraToken> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.scopes
-            .lock()
-            .unwrap()
-            .push(scopes.iter().map(|s| (*s).to_owned()).collect());
-        if let Some(message) = self.failure.lock().unwrap().clone() {
-            return Err(azure_core::Error::with_message(
-                azure_core::error::ErrorKind::Credential,
-                message,
-            ));
-        }
-        let token = self.token.lock().unwrap().clone();
-        Ok(EntraToken::new(
-            token,
-            OffsetDateTime::now_utc() + Duration::from_secs(3600),
-        ))
-    }
-}
 
 /// The fake exchange service: answers every request with a fresh ACS token valid for
 /// `lifetime` from the test clock's now, its `expiresOn` in the given offset.
@@ -141,7 +79,7 @@ pub fn http() -> HttpClient {
 
 pub fn options(
     service: &ExchangeService,
-    entra: &Arc<FakeEntra>,
+    entra: &Arc<FakeEntraCredential>,
 ) -> EntraCommunicationTokenCredentialOptions {
     EntraCommunicationTokenCredentialOptions::new(service.server.url(), entra.clone())
         .http_client(http())
