@@ -4,50 +4,21 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use acs_emulator::{Emulator, Route};
+use acs_entra::test_util::FakeEntraCredential;
 use acs_identity::{
     CommunicationIdentityClient, CommunicationTokenScope, ENTRA_SCOPE, IdentityError,
 };
-use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
-use time::OffsetDateTime;
 
-/// A credential that hands out a fixed bearer token (or fails) and records the scopes asked for.
-#[derive(Debug, Default)]
-struct FixedCredential {
-    fail: bool,
-    asked: Mutex<Vec<Vec<String>>>,
-}
-
-#[async_trait::async_trait]
-impl TokenCredential for FixedCredential {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        self.asked
-            .lock()
-            .unwrap()
-            .push(scopes.iter().map(|s| s.to_string()).collect());
-        if self.fail {
-            return Err(azure_core::Error::with_message(
-                azure_core::error::ErrorKind::Credential,
-                "no Entra ID sign-in available",
-            ));
-        }
-        Ok(AccessToken::new(
-            "entra-bearer-token-for-tests",
-            OffsetDateTime::now_utc() + time::Duration::hours(1),
-        ))
-    }
-}
+/// The bearer token the fake Entra credential hands out.
+const ENTRA_BEARER_TOKEN: &str = "entra-bearer-token-for-tests";
 
 #[tokio::test]
 async fn every_operation_works_with_an_entra_bearer_token() {
     let emulator = Emulator::start().await.unwrap();
-    let credential = Arc::new(FixedCredential::default());
+    let credential = Arc::new(FakeEntraCredential::new(ENTRA_BEARER_TOKEN));
     let client =
         CommunicationIdentityClient::with_token_credential(emulator.endpoint(), credential.clone())
             .unwrap();
@@ -65,7 +36,7 @@ async fn every_operation_works_with_an_entra_bearer_token() {
     client.revoke_tokens(&user).await.unwrap();
     client.delete_user(&user).await.unwrap();
 
-    let asked = credential.asked.lock().unwrap().clone();
+    let asked = credential.scopes_seen();
     assert_eq!(asked.len(), 4, "one Entra token per operation");
     assert!(asked.iter().all(|scopes| scopes == &[ENTRA_SCOPE]));
     assert_eq!(ENTRA_SCOPE, "https://communication.azure.com//.default");
@@ -75,10 +46,8 @@ async fn every_operation_works_with_an_entra_bearer_token() {
 #[tokio::test]
 async fn a_failing_credential_is_a_typed_error_and_nothing_is_sent() {
     let emulator = Emulator::start().await.unwrap();
-    let credential = Arc::new(FixedCredential {
-        fail: true,
-        ..FixedCredential::default()
-    });
+    let credential = Arc::new(FakeEntraCredential::new(ENTRA_BEARER_TOKEN));
+    credential.fail_with("no Entra ID sign-in available");
     let client =
         CommunicationIdentityClient::with_token_credential(emulator.endpoint(), credential)
             .unwrap();
@@ -94,7 +63,7 @@ async fn a_failing_credential_is_a_typed_error_and_nothing_is_sent() {
 
 #[test]
 fn an_insecure_endpoint_is_refused() {
-    let credential = Arc::new(FixedCredential::default());
+    let credential = Arc::new(FakeEntraCredential::new(ENTRA_BEARER_TOKEN));
     let error = CommunicationIdentityClient::with_token_credential(
         "http://contoso.communication.azure.com",
         credential,
