@@ -3,35 +3,14 @@
 
 /// Sets `version = "..."` in the `[package]` table.
 pub(crate) fn set_package_version(manifest: &str, new: &str) -> Result<String, String> {
-    let mut table = "";
-    let mut replaced = false;
-    let mut out = String::with_capacity(manifest.len());
-    for line in manifest.split_inclusive('\n') {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            table = trimmed;
+    replace_entry(manifest, "[package]", "version", |line| {
+        if line.contains("workspace") {
+            return Err(
+                "the crate inherits its version from the workspace; give it its own".to_owned(),
+            );
         }
-        if !replaced && table == "[package]" && trimmed.starts_with("version") {
-            let key = trimmed.split('=').next().unwrap_or_default().trim();
-            if key == "version" {
-                if trimmed.contains("workspace") {
-                    return Err(
-                        "the crate inherits its version from the workspace; give it its own"
-                            .to_owned(),
-                    );
-                }
-                out.push_str(&format!("version = \"{new}\"\n"));
-                replaced = true;
-                continue;
-            }
-        }
-        out.push_str(line);
-    }
-    if replaced {
-        Ok(out)
-    } else {
-        Err("no `version` in [package]".to_owned())
-    }
+        Ok(format!("version = \"{new}\"\n"))
+    })
 }
 
 /// Sets the `version = "..."` of `name`'s entry in `[workspace.dependencies]`, which path
@@ -41,39 +20,51 @@ pub(crate) fn set_workspace_dependency_version(
     name: &str,
     new: &str,
 ) -> Result<String, String> {
-    let mut table = "";
-    let mut replaced = false;
-    let mut out = String::with_capacity(manifest.len());
+    replace_entry(manifest, "[workspace.dependencies]", name, |line| {
+        let Some(start) = line.find("version = \"") else {
+            return Err(format!("the `{name}` entry has no version"));
+        };
+        let value_start = start + "version = \"".len();
+        let Some(len) = line[value_start..].find('"') else {
+            return Err(format!("the `{name}` entry's version is not closed"));
+        };
+        Ok(format!(
+            "{}{new}{}",
+            &line[..value_start],
+            &line[value_start + len..]
+        ))
+    })
+}
+
+/// Replaces the first line of `table` whose key is `key` with what `edit` makes of it.
+fn replace_entry(
+    manifest: &str,
+    table: &str,
+    key: &str,
+    edit: impl FnOnce(&str) -> Result<String, String>,
+) -> Result<String, String> {
+    let mut current = "";
+    let mut edit = Some(edit);
+    let mut out = String::with_capacity(manifest.len() + 16);
     for line in manifest.split_inclusive('\n') {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            table = trimmed;
+            current = trimmed;
         }
-        let is_entry = table == "[workspace.dependencies]"
+        let is_entry = current == table
             && trimmed
-                .split('=')
+                .split(['=', '.'])
                 .next()
-                .is_some_and(|key| key.trim() == name);
-        if is_entry {
-            let Some(start) = line.find("version = \"") else {
-                return Err(format!("the `{name}` entry has no version"));
-            };
-            let value_start = start + "version = \"".len();
-            let Some(len) = line[value_start..].find('"') else {
-                return Err(format!("the `{name}` entry's version is not closed"));
-            };
-            out.push_str(&line[..value_start]);
-            out.push_str(new);
-            out.push_str(&line[value_start + len..]);
-            replaced = true;
-        } else {
-            out.push_str(line);
+                .is_some_and(|line_key| line_key.trim() == key);
+        match edit.take_if(|_| is_entry) {
+            Some(edit) => out.push_str(&edit(line)?),
+            None => out.push_str(line),
         }
     }
-    if replaced {
+    if edit.is_none() {
         Ok(out)
     } else {
-        Err(format!("no `{name}` in [workspace.dependencies]"))
+        Err(format!("no `{key}` in {table}"))
     }
 }
 
