@@ -20,6 +20,21 @@ async fn emulator(clock: &ManualClock) -> RunningEmulator {
         .expect("the emulator starts")
 }
 
+/// A POST of `body` to `url`, signed with the emulator's key at the clock's time.
+fn signed_post(
+    emulator: &RunningEmulator,
+    clock: &ManualClock,
+    url: &str,
+    body: &[u8],
+) -> http::Request<Vec<u8>> {
+    let mut request = http::Request::post(url).body(body.to_vec()).unwrap();
+    emulator
+        .signer()
+        .sign_at(&mut request, clock.now())
+        .unwrap();
+    request
+}
+
 fn assert_denied(answer: &common::Answer, inner: &str) {
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text);
     assert_eq!(answer.error_code(), "Denied");
@@ -117,20 +132,12 @@ async fn a_tampered_body_or_path_is_rejected() {
     let url = format!("http://{}{CREATE}", emulator.local_addr());
 
     // Signed for `{}`, sent with another body: the content hash no longer matches.
-    let mut request = http::Request::post(&url).body(b"{}".to_vec()).unwrap();
-    emulator
-        .signer()
-        .sign_at(&mut request, clock.now())
-        .unwrap();
+    let mut request = signed_post(&emulator, &clock, &url, b"{}");
     *request.body_mut() = br#"{"createTokenWithScopes":["chat"]}"#.to_vec();
     assert_denied(&send_signed(request).await, "ContentHashMismatch");
 
     // Signed for one path, sent to another: the signature no longer matches.
-    let mut request = http::Request::post(&url).body(b"{}".to_vec()).unwrap();
-    emulator
-        .signer()
-        .sign_at(&mut request, clock.now())
-        .unwrap();
+    let mut request = signed_post(&emulator, &clock, &url, b"{}");
     *request.uri_mut() = format!(
         "http://{}/identities?api-version=2025-06-30",
         emulator.local_addr()
@@ -140,13 +147,8 @@ async fn a_tampered_body_or_path_is_rejected() {
     assert_denied(&send_signed(request).await, "SignatureMismatch");
 
     // Both: hash and signature recomputed for a body by someone without the key.
-    let mut request = http::Request::post(&url).body(b"{}".to_vec()).unwrap();
-    emulator
-        .signer()
-        .sign_at(&mut request, clock.now())
-        .unwrap();
-    let mut forged = http::Request::post(&url).body(b"{ }".to_vec()).unwrap();
-    emulator.signer().sign_at(&mut forged, clock.now()).unwrap();
+    let mut request = signed_post(&emulator, &clock, &url, b"{}");
+    let forged = signed_post(&emulator, &clock, &url, b"{ }");
     let forged_hash = forged.headers()["x-ms-content-sha256"].clone();
     request
         .headers_mut()
