@@ -1,7 +1,7 @@
 //! Development tasks for this workspace, run as `cargo xtask <task>`.
 //!
-//! - `cargo xtask ci`: what `.ci/run` calls: formatting, lints, tests and docs, in that order,
-//!   stopping at the first step that fails and naming it.
+//! - `cargo xtask ci`: what `.ci/run` calls: the dependencies' `rust-version`s, formatting,
+//!   lints, tests and docs, in that order, stopping at the first step that fails and naming it.
 //! - `cargo xtask bench`: every crate's benchmarks, written to `docs/benchmarks.md`.
 //! - `cargo xtask interop`: the official Python and JS identity SDKs against the emulator.
 //! - `cargo xtask release <patch|minor|major|VERSION> [--execute] [--publish]`: see `release.rs`.
@@ -10,6 +10,7 @@ mod bench;
 mod changelog;
 mod interop;
 mod manifest;
+mod msrv;
 mod release;
 mod version;
 mod workspace;
@@ -48,7 +49,7 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          tasks:\n  \
-         ci                 fmt check, clippy (-D warnings), tests (default and all features), docs (-D warnings)\n  \
+         ci                 rust-version check, fmt check, clippy (-D warnings), tests (default and all features), docs (-D warnings)\n  \
          bench              run every crate's benchmarks, write docs/benchmarks.md\n  \
          interop            official Python and JS identity SDKs against the emulator\n  \
          release <LEVEL>    plan a release: LEVEL is patch, minor, major or a version\n      \
@@ -106,6 +107,7 @@ const CI_STEPS: &[Step] = &[
 
 fn ci(root: &Path) -> Result<(), String> {
     let started = Instant::now();
+    msrv::check(root).map_err(|error| format!("step `msrv` failed: {error}"))?;
     for step in CI_STEPS {
         println!(
             "xtask ci: step `{}`: cargo {}",
@@ -129,8 +131,7 @@ fn ci(root: &Path) -> Result<(), String> {
         );
     }
     println!(
-        "xtask ci: all {} steps passed in {:.1} s",
-        CI_STEPS.len(),
+        "xtask ci: all steps passed in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     Ok(())

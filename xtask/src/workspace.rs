@@ -24,8 +24,14 @@ pub(crate) struct Crate {
 
 /// Reads the workspace's crates with `cargo metadata`.
 pub(crate) fn load(root: &std::path::Path) -> Result<Vec<Crate>, String> {
+    parse_metadata(&metadata(root, &["--no-deps"])?)
+}
+
+/// Runs `cargo metadata --format-version 1` with `extra` arguments and returns its JSON.
+pub(crate) fn metadata(root: &std::path::Path, extra: &[&str]) -> Result<Value, String> {
     let output = Command::new(crate::cargo())
-        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .args(["metadata", "--format-version", "1"])
+        .args(extra)
         .current_dir(root)
         .output()
         .map_err(|error| format!("could not run cargo metadata: {error}"))?;
@@ -35,9 +41,8 @@ pub(crate) fn load(root: &std::path::Path) -> Result<Vec<Crate>, String> {
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let metadata: Value = serde_json::from_slice(&output.stdout)
-        .map_err(|error| format!("cargo metadata printed invalid JSON: {error}"))?;
-    parse_metadata(&metadata)
+    serde_json::from_slice(&output.stdout)
+        .map_err(|error| format!("cargo metadata printed invalid JSON: {error}"))
 }
 
 fn parse_metadata(metadata: &Value) -> Result<Vec<Crate>, String> {
