@@ -242,6 +242,16 @@ impl Inner {
             return;
         };
         let _entered = span.enter();
+        // The user's own error text: the most useful field, and the one thing here we do not
+        // control. `TokenRefresher` and the README tell users it is logged and must not
+        // contain secrets; our own errors never contain token text. Formatted before taking
+        // the lock: its `Display` is user code, which may well use this credential.
+        let cause = result
+            .as_ref()
+            .err()
+            .and_then(CredentialError::refresher_error)
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let mut state = self.lock_state();
         if state.closed {
             return;
@@ -261,13 +271,6 @@ impl Inner {
                 state.consecutive_failures = state.consecutive_failures.saturating_add(1);
                 let delay = retry_delay(state.consecutive_failures, self.remaining());
                 state.last_failure = Some((Instant::now() + delay, error.clone()));
-                // The user's own error text: the most useful field, and the one thing here we
-                // do not control. `TokenRefresher` and the README tell users it is logged and
-                // must not contain secrets; our own errors never contain token text.
-                let cause = error
-                    .refresher_error()
-                    .map(|cause| cause.to_string())
-                    .unwrap_or_default();
                 tracing::warn!(
                     trigger = trigger.as_str(),
                     error = %error,

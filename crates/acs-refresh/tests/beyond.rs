@@ -525,6 +525,60 @@ async fn the_refresher_runs_without_any_credential_lock_held() {
     slot.lock().unwrap().take();
 }
 
+/// A refresher error whose `Display` reads the credential it came from (whether it is closed).
+struct InspectingError(Arc<Mutex<Option<CommunicationTokenCredential>>>);
+
+impl std::fmt::Debug for InspectingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InspectingError")
+    }
+}
+
+impl std::fmt::Display for InspectingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let credential = self.0.lock().unwrap().clone();
+        let closed = credential.map(|credential| credential.is_closed());
+        write!(f, "token service down (credential closed: {closed:?})")
+    }
+}
+
+impl std::error::Error for InspectingError {}
+
+#[test]
+fn a_refresher_error_is_formatted_without_any_credential_lock_held() {
+    // The credential logs the refresher error's `Display` text. Were that text made under the
+    // credential's lock, this `Display` (which takes the lock) would deadlock the background
+    // task, and every caller with it. Run on a thread of its own so a deadlock fails the test.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let slot: Arc<Mutex<Option<CommunicationTokenCredential>>> = Arc::default();
+        let refresher_slot = slot.clone();
+        let options = CommunicationTokenRefreshOptions::new(move || {
+            let error = InspectingError(refresher_slot.clone());
+            async move { Err::<String, _>(error) }
+        });
+        let credential = CommunicationTokenCredential::with_refresh(options);
+        *slot.lock().unwrap() = Some(credential.clone());
+        let result = runtime.block_on(credential.get_token());
+        let cause = result
+            .err()
+            .and_then(|error| error.refresher_error().map(ToString::to_string));
+        slot.lock().unwrap().take();
+        let _ = done.send(cause);
+    });
+    let cause = finished
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the credential deadlocked formatting its refresher's error");
+    assert_eq!(
+        cause.as_deref(),
+        Some("token service down (credential closed: Some(false))")
+    );
+}
+
 #[derive(Debug)]
 struct HandWritten(Calls);
 
