@@ -42,7 +42,9 @@ fn diagnose(token: &str) -> Option<TokenError> {
     if first.is_ascii_whitespace() || last.is_ascii_whitespace() {
         return Some(TokenError::SurroundingWhitespace);
     }
-    if first == b'"' || first == b'\'' {
+    // Either end: a token copied out of JSON often keeps only its closing quote, and the
+    // signature part, where that quote lands, is never decoded.
+    if matches!(first, b'"' | b'\'') || matches!(last, b'"' | b'\'') {
         return Some(TokenError::Quoted);
     }
     if first == b'{' {

@@ -39,7 +39,8 @@ pub enum TokenError {
         "the access token starts with an authorization scheme (`Bearer `); pass the bare JWT without it"
     )]
     BearerPrefix,
-    /// The input is wrapped in quotes, as when a JSON string value is copied with its quotes.
+    /// The input starts or ends with a quote, as when a JSON string value is copied with its
+    /// quotes (or only the closing one).
     #[error("the access token is wrapped in quotes; pass the bare JWT without them")]
     Quoted,
     /// The input is a JSON document (for example a whole token response) rather than a JWT.

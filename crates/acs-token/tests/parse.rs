@@ -324,3 +324,16 @@ fn expiry_helpers_follow_the_window_rules() {
         datetime!(-9999-01-01 0:00 UTC)
     ));
 }
+
+#[test]
+fn names_a_quote_at_either_end() {
+    // A token copied out of JSON often keeps only the closing quote; the signature part is never
+    // decoded, so without this check the quote would ride along to the service.
+    assert_eq!(parse(&format!("{YEAR_3000}\"")), Err(TokenError::Quoted));
+    assert_eq!(parse(&format!("{YEAR_3000}'")), Err(TokenError::Quoted));
+    assert_eq!(parse(&format!("\"{YEAR_3000}")), Err(TokenError::Quoted));
+    assert_eq!(
+        TokenClaims::decode(&format!("{YEAR_3000}\"")),
+        Err(TokenError::Quoted)
+    );
+}
