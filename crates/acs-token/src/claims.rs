@@ -48,7 +48,11 @@ impl TokenClaims {
             skype_id: optional_string(raw.skypeid, "skypeid")?,
             scp: match raw.scp {
                 None => None,
-                Some(NumberClaim::Integer(value)) => i64::try_from(value).ok(),
+                // An integer too large for i64 is an error like a fractional one, not an absent
+                // claim.
+                Some(NumberClaim::Integer(value)) => Some(
+                    i64::try_from(value).map_err(|_| TokenError::InvalidClaim { claim: "scp" })?,
+                ),
                 Some(NumberClaim::Float(value)) if value.fract() == 0.0 && value.abs() < 9.0e18 => {
                     Some(value as i64)
                 }

@@ -337,3 +337,23 @@ fn names_a_quote_at_either_end() {
         Err(TokenError::Quoted)
     );
 }
+
+#[test]
+fn scp_outside_the_integer_range_is_named_not_dropped() {
+    for value in [
+        serde_json::json!(u64::MAX),
+        serde_json::json!(9_223_372_036_854_775_808_u64),
+        serde_json::json!(1e19),
+    ] {
+        let jwt = TokenBuilder::new().claim("scp", value.clone()).build();
+        assert_eq!(
+            TokenClaims::decode(&jwt),
+            Err(TokenError::InvalidClaim { claim: "scp" }),
+            "scp={value}"
+        );
+    }
+    for value in [i64::MAX, i64::MIN, 0] {
+        let jwt = TokenBuilder::new().claim("scp", value).build();
+        assert_eq!(TokenClaims::decode(&jwt).unwrap().scp, Some(value));
+    }
+}
