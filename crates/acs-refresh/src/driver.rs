@@ -451,6 +451,11 @@ mod tests {
             }
         }
         assert!(retry_delay(u32::MAX, Duration::ZERO) <= RETRY_CAP);
+        // Jitter: the delays at the cap spread over [cap/2, cap] rather than repeating one
+        // value (each check fails by chance with probability 0.8^200).
+        let delays: Vec<Duration> = (0..200).map(|_| retry_delay(30, Duration::ZERO)).collect();
+        assert!(delays.iter().any(|delay| *delay < RETRY_CAP.mul_f64(0.6)));
+        assert!(delays.iter().any(|delay| *delay > RETRY_CAP.mul_f64(0.9)));
     }
 
     #[test]
