@@ -1,4 +1,4 @@
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The ACS error body: `{"error":{"code","message","target","details":[..],"innererror":{..}}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +33,11 @@ pub struct AcsErrorDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// More specific errors.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub details: Vec<AcsErrorDetail>,
     /// A more specific error code, possibly nested (note the lowercase wire name `innererror`).
     #[serde(
@@ -76,4 +80,12 @@ impl AcsErrorResponse {
     pub fn from_slice(body: &[u8]) -> Option<Self> {
         serde_json::from_slice(body).ok()
     }
+}
+
+/// `"details": null` reads as no details. Services that write every field send it, and
+/// refusing it would drop the whole error body, code and message included.
+fn null_as_empty<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<AcsErrorDetail>, D::Error> {
+    Ok(Option::<Vec<AcsErrorDetail>>::deserialize(deserializer)?.unwrap_or_default())
 }

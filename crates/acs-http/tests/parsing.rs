@@ -166,6 +166,36 @@ fn error_bodies_parse_with_optional_fields() {
 }
 
 #[test]
+fn error_bodies_with_explicit_nulls_keep_their_code_and_message() {
+    // Services that serialize every field write `null` for the ones they leave empty, at
+    // any depth; the code and message must survive that.
+    let body = br#"{"error":{"code":"IdentityNotFound","message":"Not found.","target":null,
+        "details":[{"code":"Inner","message":null,"details":null,"innererror":null}],
+        "innererror":{"code":"Deeper","innererror":null}}}"#;
+    let parsed = AcsErrorResponse::from_slice(body).expect("an ACS error body");
+    assert_eq!(parsed.error.code.as_deref(), Some("IdentityNotFound"));
+    assert_eq!(parsed.error.message.as_deref(), Some("Not found."));
+    assert_eq!(parsed.error.target, None);
+    assert_eq!(parsed.error.details.len(), 1);
+    assert_eq!(parsed.error.details[0].code.as_deref(), Some("Inner"));
+    assert!(parsed.error.details[0].details.is_empty());
+    assert_eq!(
+        parsed
+            .error
+            .inner_error
+            .and_then(|inner| inner.code)
+            .as_deref(),
+        Some("Deeper")
+    );
+
+    let top_level_null =
+        br#"{"error":{"code":"BadRequest","message":"Invalid request.","details":null}}"#;
+    let parsed = AcsErrorResponse::from_slice(top_level_null).expect("an ACS error body");
+    assert_eq!(parsed.error.code.as_deref(), Some("BadRequest"));
+    assert!(parsed.error.details.is_empty());
+}
+
+#[test]
 fn retry_after_forms() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
     let at = |value: &'static str| {
