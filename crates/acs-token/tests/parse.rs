@@ -357,3 +357,147 @@ fn scp_outside_the_integer_range_is_named_not_dropped() {
         assert_eq!(TokenClaims::decode(&jwt).unwrap().scp, Some(value));
     }
 }
+
+#[test]
+fn payloads_on_both_sides_of_the_stack_buffer_parse() {
+    // The JSON is decoded on the stack up to 1 KiB and on the heap beyond; sizes around the
+    // boundary and a 1 MiB payload all read the same `exp`.
+    for pad in (980..1010).chain([64 * 1024, 1024 * 1024]) {
+        let jwt = TokenBuilder::new()
+            .exp(1_700_000_000)
+            .claim("pad", "x".repeat(pad))
+            .build();
+        assert_eq!(
+            parse(&jwt).unwrap().expires_on().unix_timestamp(),
+            1_700_000_000,
+            "pad {pad}"
+        );
+        assert_eq!(
+            TokenClaims::decode(&jwt)
+                .unwrap()
+                .expires_on
+                .unix_timestamp(),
+            1_700_000_000
+        );
+    }
+}
+
+/// A token with the builder's header, `payload` (any bytes) base64url-encoded, and a dummy
+/// signature: for payloads the builder cannot mint.
+fn with_payload(payload: &[u8]) -> String {
+    let jwt = TokenBuilder::new().build();
+    let header = jwt.split('.').next().unwrap().to_owned();
+    let encoded = {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in payload.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 0x3F) as usize] as char);
+            }
+        }
+        out
+    };
+    format!("{header}.{encoded}.c2ln")
+}
+
+#[test]
+fn odd_payload_bytes_and_numbers_are_typed_errors() {
+    let invalid_json = TokenError::InvalidJson {
+        part: TokenPart::Payload,
+    };
+    // Not UTF-8 outside any value; a byte order mark; a trailing NUL; nothing.
+    for payload in [
+        &b"\xff\xfe{\"exp\":1}"[..],
+        b"\xef\xbb\xbf{\"exp\":1}",
+        b"{\"exp\":1}\0",
+        b"",
+    ] {
+        assert_eq!(
+            parse(&with_payload(payload)),
+            Err(invalid_json.clone()),
+            "{payload:?}"
+        );
+    }
+    // Not UTF-8 inside a string: an error where the string is read (a known claim); an unknown
+    // claim is skipped unread, like any other unknown claim.
+    let known = with_payload(b"{\"exp\":1,\"skypeid\":\"\xff\"}");
+    assert_eq!(TokenClaims::decode(&known), Err(invalid_json));
+    let unknown = with_payload(b"{\"exp\":1,\"x\":\"\xff\"}");
+    assert_eq!(parse(&unknown).unwrap().expires_on().unix_timestamp(), 1);
+    // Non-object JSON of every kind.
+    for payload in ["null", "1", "-1.5e3", "\"exp\"", "[]", "true"] {
+        assert_eq!(
+            parse(&with_payload(payload.as_bytes())),
+            Err(TokenError::NotAnObject {
+                part: TokenPart::Payload
+            }),
+            "{payload}"
+        );
+    }
+    // A number beyond f64 is rejected by the JSON reader itself; either error is acceptable, a
+    // panic or a date is not.
+    for payload in [r#"{"exp":1e400}"#, r#"{"exp":-1e400}"#] {
+        let result = parse(&with_payload(payload.as_bytes()));
+        assert!(
+            matches!(
+                result,
+                Err(TokenError::InvalidJson { .. } | TokenError::TimeOutOfRange { .. })
+            ),
+            "{payload}: {result:?}"
+        );
+    }
+    // An unknown claim the expiry path skips does not matter, whatever its size or depth.
+    let deep = format!(
+        r#"{{"exp":100,"x":1e400,"y":{}{}}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    assert_eq!(
+        parse(&with_payload(deep.as_bytes()))
+            .unwrap()
+            .expires_on()
+            .unix_timestamp(),
+        100
+    );
+    // A deeply nested `exp` is a non-numeric one, not a stack overflow.
+    let nested = format!(r#"{{"exp":{}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    assert_eq!(
+        parse(&with_payload(nested.as_bytes())),
+        Err(TokenError::ExpiryNotNumeric)
+    );
+}
+
+#[test]
+fn multi_byte_text_near_the_diagnosed_prefixes_is_a_typed_error() {
+    // `Bearer` followed by a two-byte character: the 7-byte scheme check must not slice it.
+    assert_eq!(
+        parse(&format!("Bearer\u{e9}{YEAR_3000}")),
+        Err(TokenError::InvalidBase64 {
+            part: TokenPart::Header
+        })
+    );
+    assert_eq!(
+        parse("\u{e9}.\u{20ac}.\u{1d11e}"),
+        Err(TokenError::InvalidBase64 {
+            part: TokenPart::Header
+        })
+    );
+    let payload_noise = format!("{}.\u{e9}\u{e9}.x", YEAR_3000.split('.').next().unwrap());
+    assert_eq!(
+        parse(&payload_noise),
+        Err(TokenError::InvalidBase64 {
+            part: TokenPart::Payload
+        })
+    );
+    assert_eq!(
+        parse("\u{a0}x.y.z\u{a0}"),
+        Err(TokenError::InvalidBase64 {
+            part: TokenPart::Header
+        })
+    );
+}
