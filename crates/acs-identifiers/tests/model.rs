@@ -296,3 +296,92 @@ fn identifiers_inside_larger_messages() {
     let again: Message = serde_json::from_str(&serde_json::to_string(&message).unwrap()).unwrap();
     assert_eq!(again, message);
 }
+
+/// Every raw-ID vector of reference §4 survives the wire model, and the model's fields are the
+/// parsed parts (including the phone numbers' derived `isAnonymous` and `assertedId`).
+#[test]
+fn every_reference_vector_round_trips_through_the_model() {
+    const R: &str = "bbbcbc1e-9f06-482a-b5d8-20e3f26ef0cd";
+    const T: &str = "45ab2481-1c1c-4005-be24-0ffb879b1130";
+    const U: &str = "207ffef6-9444-41fb-92ab-20eacaae2768";
+    const A: &str = "01234567-89ab-cdef-0123-456789abcdef";
+    let raw_ids = [
+        format!("8:acs:{R}_{T}"),
+        format!("8:spool:{R}_{T}"),
+        format!("8:dod-acs:{R}_{T}"),
+        format!("8:gcch-acs:{R}_{T}"),
+        "8:acs:something".to_owned(),
+        format!("8:acs:{R}_{T}_{U}"),
+        format!("8:dod-acs:{R}_{T}_{U}"),
+        format!("8:gcch-acs:{R}_{T}_{U}"),
+        format!("8:orgid:{T}"),
+        format!("8:dod:{T}"),
+        format!("8:gcch:{T}"),
+        format!("8:teamsvisitor:{T}"),
+        "8:orgid:legacyFormat".to_owned(),
+        "4:112345556789".to_owned(),
+        "4:+112345556789".to_owned(),
+        format!("4:{U}"),
+        format!("4:{U}_{U}"),
+        format!("4:+112345556789_{U}_123"),
+        "4:_123".to_owned(),
+        format!("4:{U}_"),
+        "4:anonymous".to_owned(),
+        "4:anonymous_123".to_owned(),
+        "4:_anonymous".to_owned(),
+        format!("28:orgid:{A}"),
+        format!("28:gcch:{A}"),
+        format!("28:dod:{A}"),
+        format!("28:{T}"),
+        format!("28:gcch-global:{A}"),
+        format!("28:dod-global:{A}"),
+        format!("28:ag08-global:{A}"),
+        format!("48:{T}"),
+        format!("8:gcch-acs:segment4:{R}_{T}"),
+        String::new(),
+    ];
+    for raw in &raw_ids {
+        let id = Id::from_raw_id(raw);
+        let json = to_json(&id);
+        assert_eq!(json["rawId"], raw.as_str());
+        assert_eq!(json["kind"], id.kind().as_str());
+        match &id {
+            Id::PhoneNumber(phone) => {
+                let nested = &json["phoneNumber"];
+                assert_eq!(nested["value"], phone.phone_number());
+                assert_eq!(nested["isAnonymous"], phone.is_anonymous());
+                assert_eq!(nested["assertedId"].as_str(), phone.asserted_id(), "{raw}");
+            }
+            Id::MicrosoftTeamsUser(user) => {
+                let nested = &json["microsoftTeamsUser"];
+                assert_eq!(nested["userId"], user.user_id());
+                assert_eq!(nested["isAnonymous"], user.is_anonymous());
+                assert_eq!(nested["cloud"], user.cloud().as_str());
+            }
+            Id::TeamsExtensionUser(user) => {
+                let nested = &json["teamsExtensionUser"];
+                assert_eq!(
+                    (
+                        &nested["resourceId"],
+                        &nested["tenantId"],
+                        &nested["userId"]
+                    ),
+                    (&json!(R), &json!(T), &json!(U))
+                );
+                assert_eq!(nested["cloud"], user.cloud().as_str());
+            }
+            _ => {}
+        }
+        let back = from_json(json.clone()).unwrap();
+        assert_eq!(back, id, "{raw}");
+        assert_eq!(back.kind(), id.kind());
+        assert_eq!(to_json(&back), json);
+        // Without `rawId`, the nested model alone gives the same identifier (except for the
+        // unknown kind, whose raw ID is all there is).
+        if id.kind() != Kind::Unknown {
+            let mut without = json.clone();
+            without.as_object_mut().unwrap().remove("rawId");
+            assert_eq!(from_json(without).unwrap(), id, "{raw} without rawId");
+        }
+    }
+}

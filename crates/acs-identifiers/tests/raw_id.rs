@@ -417,3 +417,103 @@ fn kind_of_raw_id_matches_parsing() {
         assert_eq!(Kind::of_raw_id(raw), Id::from_raw_id(raw).kind(), "{raw:?}");
     }
 }
+
+/// The known prefixes, whole and cut short, with text that crosses the 16-byte classification
+/// window in every alignment: a multi-byte character there must neither panic nor shift a part.
+#[test]
+fn multi_byte_text_at_the_prefix_window_edge() {
+    let prefixes = [
+        "4:",
+        "8:acs:",
+        "8:spool:",
+        "8:dod-acs:",
+        "8:gcch-acs:",
+        "8:orgid:",
+        "8:dod:",
+        "8:gcch:",
+        "8:teamsvisitor:",
+        "28:orgid:",
+        "28:dod:",
+        "28:gcch:",
+    ];
+    for prefix in prefixes {
+        for fill in ["\u{e9}", "\u{20ac}", "\u{1d11e}", "\u{0}"] {
+            for count in 0..18 {
+                let text = fill.repeat(count);
+                // Whole prefix: the kind of `prefix` + `text`, parts intact.
+                let id = parse(&format!("{prefix}{text}"));
+                match &id {
+                    Id::PhoneNumber(phone) => assert_eq!(phone.phone_number(), text),
+                    Id::MicrosoftTeamsUser(user) => assert_eq!(user.user_id(), text),
+                    Id::MicrosoftTeamsApp(app) => assert_eq!(app.app_id(), text),
+                    Id::CommunicationUser(user) => assert_eq!(user.id(), id.raw_id()),
+                    other => panic!("{prefix}{text:?} gave {other:?}"),
+                }
+                let Id::TeamsExtensionUser(user) = parse(&format!("{prefix}{text}_{text}_{text}"))
+                else {
+                    if prefix.contains("acs:") {
+                        panic!("{prefix}{text:?} x3 is not a Teams extension user");
+                    }
+                    continue;
+                };
+                assert_eq!(
+                    (user.resource_id(), user.tenant_id(), user.user_id()),
+                    (text.as_str(), text.as_str(), text.as_str())
+                );
+                // Cut short or preceded by the text: no known prefix (the phone prefix aside,
+                // which `4` alone is not).
+                for cut in 1..prefix.len() {
+                    let id = parse(&format!("{}{text}", &prefix[..cut]));
+                    assert_eq!(id.kind(), Kind::Unknown, "{:?}", id.raw_id());
+                }
+                if !text.is_empty() {
+                    let id = parse(&format!("{text}{prefix}x"));
+                    assert_eq!(id.kind(), Kind::Unknown, "{:?}", id.raw_id());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn delimiter_only_and_huge_strings() {
+    for count in 0..40 {
+        let colons = ":".repeat(count);
+        assert_eq!(parse(&colons).kind(), Kind::Unknown, "{count} colons");
+        let underscores = "_".repeat(count);
+        assert_eq!(parse(&underscores).kind(), Kind::Unknown);
+        // After an ACS prefix, exactly two underscores make a Teams extension user.
+        let kind = parse(&format!("8:acs:{underscores}")).kind();
+        let expected = if count == 2 {
+            Kind::TeamsExtensionUser
+        } else {
+            Kind::CommunicationUser
+        };
+        assert_eq!(kind, expected, "8:acs: + {count} underscores");
+        assert_eq!(parse(&format!("4:{colons}")).kind(), Kind::PhoneNumber);
+    }
+    let mib = 1 << 20;
+    for (raw, kind) in [
+        ("x".repeat(mib), Kind::Unknown),
+        (
+            format!("8:acs:{}", "_".repeat(mib)),
+            Kind::CommunicationUser,
+        ),
+        (
+            format!("8:acs:{}", "\u{e9}".repeat(mib)),
+            Kind::CommunicationUser,
+        ),
+        (
+            format!("8:acs:a_b_{}", "\u{e9}".repeat(mib)),
+            Kind::TeamsExtensionUser,
+        ),
+        (format!("8:acs:a_b_{}:", "c".repeat(mib)), Kind::Unknown),
+        (
+            format!("8:orgid:{}", "u".repeat(mib)),
+            Kind::MicrosoftTeamsUser,
+        ),
+        (format!("4:{}", "_".repeat(mib)), Kind::PhoneNumber),
+    ] {
+        assert_eq!(parse(&raw).kind(), kind, "{}...", &raw[..8]);
+    }
+}
