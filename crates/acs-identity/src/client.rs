@@ -179,7 +179,8 @@ impl CommunicationIdentityClient {
     ///
     /// # Errors
     /// [`IdentityError::NoScopes`], [`IdentityError::InvalidExpiresIn`] before sending; then as
-    /// [`create_user`](Self::create_user).
+    /// [`create_user`](Self::create_user), and [`IdentityError::UnexpectedResponse`] when the
+    /// answer has no token or an empty one.
     pub async fn create_user_and_token<S>(
         &self,
         scopes: impl IntoIterator<Item = S>,
@@ -203,7 +204,7 @@ impl CommunicationIdentityClient {
             operation,
             reason: "the answer has no accessToken",
         })?;
-        Ok((user, token.into()))
+        Ok((user, access_token(operation, token)?))
     }
 
     /// Issues `user` a token for `scopes`
@@ -214,7 +215,7 @@ impl CommunicationIdentityClient {
     /// [`IdentityError::NoScopes`], [`IdentityError::InvalidExpiresIn`] or
     /// [`IdentityError::EmptyArgument`] before sending; [`IdentityError::Request`] when the
     /// request fails ([`is_not_found`](IdentityError::is_not_found) for an unknown or deleted
-    /// user).
+    /// user); [`IdentityError::UnexpectedResponse`] when the answer's token is empty.
     pub async fn get_token<S>(
         &self,
         user: &CommunicationUserIdentifier,
@@ -234,7 +235,7 @@ impl CommunicationIdentityClient {
         let response: TokenResponse = self
             .send_json(operation, Method::POST, &path, Some(&body))
             .await?;
-        Ok(response.into())
+        access_token(operation, response)
     }
 
     /// Revokes every token issued to `user` so far
@@ -285,7 +286,8 @@ impl CommunicationIdentityClient {
     ///
     /// # Errors
     /// [`IdentityError::EmptyArgument`] before sending; [`IdentityError::Request`] when the
-    /// request fails. No error repeats the token.
+    /// request fails; [`IdentityError::UnexpectedResponse`] when the answer's token is empty.
+    /// No error repeats the token.
     pub async fn get_token_for_teams_user(
         &self,
         token: &str,
@@ -302,15 +304,16 @@ impl CommunicationIdentityClient {
             app_id,
             user_id,
         };
+        let operation = IdentityOperation::GetTokenForTeamsUser;
         let response: TokenResponse = self
             .send_json(
-                IdentityOperation::GetTokenForTeamsUser,
+                operation,
                 Method::POST,
                 "/teamsUser/:exchangeAccessToken",
                 Some(&body),
             )
             .await?;
-        Ok(response.into())
+        access_token(operation, response)
     }
 
     /// A [`TokenRefresher`](acs_refresh::TokenRefresher) that issues `user` a new token for
@@ -446,6 +449,20 @@ impl CommunicationIdentityClient {
             }
         }
     }
+}
+
+/// The token of a success answer; an empty one is no token (acs-entra refuses it too).
+fn access_token(
+    operation: IdentityOperation,
+    response: TokenResponse,
+) -> Result<AccessToken, IdentityError> {
+    if response.token.is_empty() {
+        return Err(IdentityError::UnexpectedResponse {
+            operation,
+            reason: "the answer's token is empty",
+        });
+    }
+    Ok(response.into())
 }
 
 /// Checks and collects scopes: at least one is required.

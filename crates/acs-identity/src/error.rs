@@ -72,7 +72,7 @@ pub enum IdentityError {
         source: HttpError,
     },
     /// The service answered with success but without what the operation needs (an identity
-    /// id, or the token of a create-with-token call).
+    /// id, or a non-empty token of a token-issuing call).
     #[error("{operation}: unexpected response from the service: {reason}")]
     UnexpectedResponse {
         /// The operation.

@@ -471,3 +471,53 @@ async fn the_accessors_are_the_http_errors_for_service_and_unreadable_answers() 
     // The outer line names the operation; why the body was unreadable is in the source.
     assert_eq!(unreadable.to_string(), "create_user failed");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_success_answer_with_an_empty_token_is_an_unexpected_response() {
+    let expires_on = "2034-10-04T10:21:29.4729393+00:00";
+    let server = TestServer::start().await;
+    server.enqueue(Reply::json(
+        201,
+        serde_json::json!({"identity": {"id": "8:acs:r_u"}, "accessToken": {"token": "", "expiresOn": expires_on}}),
+    ));
+    server.enqueue(Reply::json(
+        200,
+        serde_json::json!({"token": "", "expiresOn": expires_on}),
+    ));
+    server.enqueue(Reply::json(
+        200,
+        serde_json::json!({"token": "", "expiresOn": expires_on}),
+    ));
+    let client = client_for_server(&server);
+    let user = CommunicationUserIdentifier::new("8:acs:r_u").unwrap();
+
+    let errors = [
+        (
+            IdentityOperation::CreateUserAndToken,
+            client
+                .create_user_and_token([CommunicationTokenScope::Chat], None)
+                .await
+                .map(|(_, token)| token),
+        ),
+        (
+            IdentityOperation::GetToken,
+            client
+                .get_token(&user, [CommunicationTokenScope::Chat], None)
+                .await,
+        ),
+        (
+            IdentityOperation::GetTokenForTeamsUser,
+            client
+                .get_token_for_teams_user("teams-token", "app", "user")
+                .await,
+        ),
+    ];
+    for (operation, result) in errors {
+        let error = result.expect_err("an empty token is no token");
+        assert!(
+            matches!(error, IdentityError::UnexpectedResponse { operation: o, .. } if o == operation),
+            "{error:?}"
+        );
+    }
+    assert_eq!(server.request_count(), 3);
+}
