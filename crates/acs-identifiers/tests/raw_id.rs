@@ -517,3 +517,24 @@ fn delimiter_only_and_huge_strings() {
         assert_eq!(parse(&raw).kind(), kind, "{}...", &raw[..8]);
     }
 }
+
+#[test]
+fn a_visitor_has_one_prefix_whatever_the_cloud() {
+    for cloud in [Cloud::Public, Cloud::Dod, Cloud::Gcch, Cloud::from("usnat")] {
+        let visitor = MicrosoftTeamsUserIdentifier::new(T)
+            .unwrap()
+            .with_cloud(cloud.clone())
+            .with_anonymous(true);
+        assert_eq!(visitor.raw_id(), format!("8:teamsvisitor:{T}"), "{cloud}");
+        assert_eq!(visitor.cloud(), &cloud);
+        assert_eq!(Id::from(visitor.clone()), parse(visitor.raw_id()));
+        // And back: no longer anonymous, the cloud's own prefix.
+        let member = visitor.with_anonymous(false);
+        let expected = match cloud {
+            Cloud::Dod => format!("8:dod:{T}"),
+            Cloud::Gcch => format!("8:gcch:{T}"),
+            _ => format!("8:orgid:{T}"),
+        };
+        assert_eq!(member.raw_id(), expected);
+    }
+}
