@@ -233,7 +233,11 @@ async fn a_hanging_refresher_is_cut_off_by_the_timeout() {
     .wall_clock(clock);
     let credential = CommunicationTokenCredential::with_refresh(options);
     let started = tokio::time::Instant::now();
-    let error = credential.get_token().await.unwrap_err();
+    // Bounded, so that a missing cut-off fails the test instead of hanging it.
+    let error = tokio::time::timeout(HOUR, credential.get_token())
+        .await
+        .expect("the hanging refresher was not cut off")
+        .unwrap_err();
     assert!(
         matches!(error, CredentialError::Timeout { timeout } if timeout == Duration::from_secs(5))
     );
