@@ -128,8 +128,8 @@ impl RetryPolicy {
 /// The delay a response asks for before the next attempt, if any.
 ///
 /// Reads, in order, `retry-after-ms` and `x-ms-retry-after-ms` (milliseconds), then
-/// `Retry-After` as delay-seconds or an HTTP-date (`Sun, 06 Nov 1994 08:49:37 GMT`), the latter
-/// relative to `now`. A date in the past gives zero. Unreadable values are ignored, and so is an
+/// `Retry-After` as delay-seconds or an HTTP-date (`Sun, 06 Nov 1994 08:49:37 GMT`, or either
+/// obsolete form RFC 9110 requires recipients to accept), the latter relative to `now`. A date in the past gives zero. Unreadable values are ignored, and so is an
 /// HTTP-date when `now` is outside the years -9999 to 9999 (it cannot be compared).
 ///
 /// ```
@@ -155,8 +155,8 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     if let Some(seconds) = parse_number(value) {
         return Some(Duration::from_secs_f64(seconds));
     }
-    let at = parse_http_date(value)?;
     let now = offset_date_time(now)?;
+    let at = parse_http_date(value, now.year())?;
     Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
 }
 
@@ -171,14 +171,42 @@ fn parse_number(text: &str) -> Option<f64> {
     (value.is_finite() && value >= 0.0).then_some(value.min(365.0 * 24.0 * 3600.0 * 1000.0))
 }
 
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the HTTP-date form servers send.
-fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
-    let format = time::macros::format_description!(
+/// Parses an HTTP-date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept:
+/// the IMF-fixdate servers send (`Sun, 06 Nov 1994 08:49:37 GMT`) and the two obsolete forms,
+/// RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
+fn parse_http_date(text: &str, this_year: i32) -> Option<OffsetDateTime> {
+    let imf_fixdate = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    time::PrimitiveDateTime::parse(text, &format)
+    let asctime = time::macros::format_description!(
+        "[weekday repr:short] [month repr:short] [day padding:space] [hour]:[minute]:[second] [year]"
+    );
+    time::PrimitiveDateTime::parse(text, &imf_fixdate)
+        .or_else(|_| time::PrimitiveDateTime::parse(text, &asctime))
         .ok()
+        .or_else(|| parse_rfc850_date(text, this_year))
         .map(time::PrimitiveDateTime::assume_utc)
+}
+
+/// An RFC 850 date. Its year has two digits: RFC 9110 reads it as the year with those digits
+/// that is at most 50 years after `this_year`.
+fn parse_rfc850_date(text: &str, this_year: i32) -> Option<time::PrimitiveDateTime> {
+    // `Sunday, 06-Nov-94 08:49:37 GMT`: put the full year in, then parse.
+    let (weekday, rest) = text.split_once(", ")?;
+    let (date, time_of_day) = rest.split_once(' ')?;
+    let (day_month, two_digits) = date.rsplit_once('-')?;
+    if two_digits.len() != 2 || !two_digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let mut year = this_year - this_year.rem_euclid(100) + two_digits.parse::<i32>().ok()?;
+    if year > this_year + 50 {
+        year -= 100;
+    }
+    let format = time::macros::format_description!(
+        "[weekday], [day]-[month repr:short]-[year] [hour]:[minute]:[second] GMT"
+    );
+    let four_digit = format!("{weekday}, {day_month}-{year:04} {time_of_day}");
+    time::PrimitiveDateTime::parse(&four_digit, &format).ok()
 }
 
 /// Formats an instant as an IMF-fixdate, for `Retry-After` headers in tests and emulators.

@@ -212,6 +212,17 @@ fn retry_after_forms() {
         Some(Duration::from_secs(30))
     );
     assert_eq!(at("Sun, 09 Sep 2001 01:00:00 GMT"), Some(Duration::ZERO));
+    // The two obsolete forms RFC 9110 §5.6.7 requires recipients to accept.
+    assert_eq!(
+        at("Sunday, 09-Sep-01 01:47:10 GMT"),
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(
+        at("Sun Sep  9 01:47:10 2001"),
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(at("Sunday, 09-Sep-2001 01:47:10 GMT"), None);
+    assert_eq!(at("Sunday, 09-Sep-1 01:47:10 GMT"), None);
     assert_eq!(at("-5"), None);
     assert_eq!(at("soon"), None);
     assert_eq!(at("NaN"), None);
@@ -220,6 +231,25 @@ fn retry_after_forms() {
         acs_http::format_http_date(now).as_deref(),
         Some("Sun, 09 Sep 2001 01:46:40 GMT")
     );
+}
+
+#[test]
+fn a_two_digit_year_is_the_one_at_most_50_years_ahead() {
+    // Now: Wed, 25 Nov 2026 00:00:00 GMT.
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_564_800);
+    let at = |value: &'static str| {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static(value));
+        retry_after(&headers, now)
+    };
+    // 2027 is ahead; 2076 is exactly 50 years ahead, still this century; 77 would be 51 years
+    // ahead, so it is 1977 (past: no wait); 99 is 1999.
+    let to_2027 = Duration::from_secs(1_798_761_600 - 1_795_564_800);
+    assert_eq!(at("Friday, 01-Jan-27 00:00:00 GMT"), Some(to_2027));
+    let to_2076 = Duration::from_secs(3_345_062_400 - 1_795_564_800);
+    assert_eq!(at("Wednesday, 01-Jan-76 00:00:00 GMT"), Some(to_2076));
+    assert_eq!(at("Saturday, 01-Jan-77 00:00:00 GMT"), Some(Duration::ZERO));
+    assert_eq!(at("Friday, 01-Jan-99 00:00:00 GMT"), Some(Duration::ZERO));
 }
 
 #[test]
