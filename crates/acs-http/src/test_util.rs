@@ -135,6 +135,27 @@ impl RecordedRequest {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
     }
+
+    /// The request as an `http::Request` sent to `base_url` ([`TestServer::url`]), with the
+    /// recorded method, path, query, headers and body: what a signature verifier takes.
+    ///
+    /// # Panics
+    ///
+    /// When `base_url` and the recorded path do not form a URI.
+    pub fn to_http_request(&self, base_url: &str) -> http::Request<Bytes> {
+        let query = self.query.as_deref().map(|query| format!("?{query}"));
+        let mut request = http::Request::builder()
+            .method(self.method.clone())
+            .uri(format!(
+                "{base_url}{}{}",
+                self.path,
+                query.as_deref().unwrap_or_default()
+            ))
+            .body(self.body.clone())
+            .expect("a base URL and a recorded path form a URI");
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
 }
 
 impl fmt::Debug for RecordedRequest {

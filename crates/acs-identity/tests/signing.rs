@@ -52,19 +52,11 @@ async fn each_attempt_is_signed_for_what_it_sends() {
             recorded.json(),
             serde_json::json!({"scopes": ["chat"], "expiresInMinutes": 60})
         );
-        let mut request = http::Request::builder()
-            .method(recorded.method.clone())
-            .uri(format!(
-                "{}{}?{}",
-                server.url(),
-                recorded.path,
-                recorded.query.as_deref().unwrap_or_default()
-            ))
-            .body(recorded.body.to_vec())
-            .unwrap();
-        *request.headers_mut() = recorded.headers.clone();
         verifier
-            .verify(&request, time::OffsetDateTime::now_utc())
+            .verify(
+                &recorded.to_http_request(&server.url()),
+                time::OffsetDateTime::now_utc(),
+            )
             .expect("every attempt carries a valid signature");
     }
 }

@@ -122,19 +122,11 @@ async fn every_operation_sends_the_reference_request_and_reads_its_status() {
             }
             None => assert!(recorded.body.is_empty(), "{what}"),
         }
-        let mut request = http::Request::builder()
-            .method(recorded.method.clone())
-            .uri(format!(
-                "{}{}?{}",
-                server.url(),
-                recorded.path,
-                recorded.query.as_deref().unwrap_or_default()
-            ))
-            .body(recorded.body.to_vec())
-            .unwrap();
-        *request.headers_mut() = recorded.headers.clone();
         verifier
-            .verify(&request, time::OffsetDateTime::now_utc())
+            .verify(
+                &recorded.to_http_request(&server.url()),
+                time::OffsetDateTime::now_utc(),
+            )
             .unwrap_or_else(|error| panic!("{what}: {error}"));
     }
 }
