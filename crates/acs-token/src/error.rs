@@ -41,7 +41,7 @@ pub enum TokenError {
     BearerPrefix,
     /// The input starts or ends with a quote, as when a JSON string value is copied with its
     /// quotes (or only the closing one).
-    #[error("the access token is wrapped in quotes; pass the bare JWT without them")]
+    #[error("the access token starts or ends with a quote; pass the bare JWT without quotes")]
     Quoted,
     /// The input is a JSON document (for example a whole token response) rather than a JWT.
     #[error(
