@@ -11,10 +11,10 @@ use tokio::time::Instant;
 use crate::clock::Clock;
 use crate::driver;
 use crate::error::CredentialError;
+use crate::last_served::{self, Publication};
 use crate::options::{CommunicationTokenRefreshOptions, RetryAfterHint};
 use crate::refresher::TokenRefresher;
-use crate::snapshot::{ALWAYS, Snapshot};
-use crate::thread_cache::{self, Stamp};
+use crate::snapshot::Snapshot;
 
 /// A credential that hands out ACS user access tokens: a fixed token, or one kept fresh by a
 /// refresher you provide.
@@ -23,10 +23,7 @@ use crate::thread_cache::{self, Stamp};
 /// flight, the background task. It is `Send + Sync` and works on any Tokio runtime flavour.
 ///
 /// - [`get_token`](Self::get_token) on a valid cached token takes no lock, does not allocate
-///   and reads a coarse wall clock once (not at all for a fixed token). Each thread keeps its
-///   own reference to the tokens of the last few credentials it used (four), checked against
-///   one read-mostly atomic stamp that changes whenever the token does; the token itself is
-///   copied once per core (up to eight), so threads rarely bump the same reference count.
+///   and reads the wall clock at most once.
 /// - At most one refresher call is in flight, whoever asked for it; callers that still have an
 ///   unexpired token never wait for it, and a caller that drops its `get_token` future cancels
 ///   nothing.
@@ -50,11 +47,7 @@ use crate::thread_cache::{self, Stamp};
 /// Token expiry is wall-clock time, so deadlines are wall-clock instants computed once per
 /// token and compared against the wall clock on each call: a suspended machine or a clock
 /// that jumps forward makes the credential refresh on the next call, never serve a token it
-/// believes expired. The cached path reads the system's coarse wall clock
-/// (`CLOCK_REALTIME_COARSE` on Linux, Android and FreeBSD; the precise clock elsewhere), which
-/// lags by at most one timer tick (a few milliseconds); it hands over to the precise clock
-/// 50 ms before the refresh window opens, so the coarseness never delays a refresh nor lets
-/// an expired token through. Timers (proactive refresh) are monotonic and re-check the wall clock at
+/// believes expired. Timers (proactive refresh) are monotonic and re-check the wall clock at
 /// least every five minutes.
 #[derive(Clone)]
 pub struct CommunicationTokenCredential {
@@ -65,9 +58,9 @@ pub struct CommunicationTokenCredential {
 pub(crate) struct Inner {
     /// The published token. Replace it only through [`Inner::publish`].
     pub(crate) current: ArcSwap<Snapshot>,
-    /// Identifies the published snapshot to the per-thread caches; the hot path's only shared
-    /// read.
-    pub(crate) stamp: Arc<Stamp>,
+    /// Numbers the published snapshot for the threads' copies of its token; the hot path's
+    /// only shared read.
+    pub(crate) publication: Publication,
     pub(crate) clock: Clock,
     pub(crate) state: Mutex<State>,
     /// `None` for a fixed token.
@@ -224,7 +217,7 @@ impl CommunicationTokenCredential {
         CommunicationTokenCredential {
             inner: Arc::new(Inner {
                 current: ArcSwap::from_pointee(snapshot),
-                stamp: Stamp::new(),
+                publication: Publication::new(),
                 clock,
                 state: Mutex::new(State::default()),
                 engine,
@@ -281,10 +274,9 @@ impl CommunicationTokenCredential {
     /// credential drops its token and the background task stops (a refresher call in flight
     /// is dropped). Closing twice does nothing.
     ///
-    /// A thread that was served the token keeps a reference to it for the cached path; that
-    /// copy is never served again, and is released at the thread's next cache miss (for any
-    /// credential) or when the thread exits. The same holds for a token replaced by a refresh
-    /// and for a dropped credential's token.
+    /// A thread that was served the token may keep it in memory until that thread next gets a
+    /// token (from any credential) or exits; it is never served again. The same holds for a
+    /// token replaced by a refresh and for a dropped credential's token.
     pub fn close(&self) {
         let inner = &self.inner;
         {
@@ -350,45 +342,20 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Replaces the published snapshot. Call with the state lock held, so that stamps follow
-    /// the order of publication.
+    /// Replaces the published snapshot. Call with the state lock held, so that publication
+    /// numbers follow the order of publication.
     pub(crate) fn publish(&self, snapshot: Snapshot) {
         self.current.store(Arc::new(snapshot));
-        // After the store: a thread that sees the new stamp loads this snapshot or a later one.
-        self.stamp.renew();
+        // After the store: a thread that reads the new number loads this snapshot or a later one.
+        self.publication.renew();
     }
 
-    /// The hot path: one atomic load of a read-mostly stamp, a lookup in this thread's cache,
-    /// one coarse clock read (none for a fixed token), one reference count bump on this
-    /// thread's copy of the token. Returns the token's text and writes its expiry to
-    /// `expires_on` (see [`thread_cache`] for why the token comes in parts).
+    /// The hot path: one atomic load of the publication number, this thread's copy of the
+    /// token, one wall-clock read (none for a fixed token) against its precomputed deadline,
+    /// one reference count bump.
     #[inline]
     fn fresh_token(&self, expires_on: &mut OffsetDateTime) -> Option<Arc<str>> {
-        let stamp = self.stamp.current();
-        let mut missing = false;
-        let cached = thread_cache::get(stamp, &self.clock, expires_on, &mut missing);
-        if missing {
-            self.fresh_token_shared(stamp, expires_on)
-        } else {
-            cached
-        }
-    }
-
-    /// The hot path when this thread has nothing cached under `stamp`: the published snapshot,
-    /// whose token is then cached under `stamp`. The stamp was read before the snapshot, so
-    /// the snapshot is the stamp's or a later one, whose own stamp will not match this entry.
-    #[inline(never)]
-    fn fresh_token_shared(&self, stamp: u64, expires_on: &mut OffsetDateTime) -> Option<Arc<str>> {
-        let snapshot = self.current.load();
-        if snapshot.hot_until == ALWAYS || self.clock.coarse_now() < snapshot.hot_until {
-            let replica = snapshot.replica();
-            let token = replica.shared_token();
-            *expires_on = replica.expires_on();
-            thread_cache::insert(&self.stamp, stamp, snapshot.hot_until, token, *expires_on);
-            Some(Arc::clone(token))
-        } else {
-            None
-        }
+        last_served::fresh_token(&self.publication, &self.clock, &self.current, expires_on)
     }
 
     /// The slow path of `get_token`, and of `refresh_rejected` (with the `rejected` token).
@@ -576,8 +543,6 @@ fn is_rejected(token: &AccessToken, rejected: Option<&AccessToken>) -> bool {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // Thread caches drop this credential's tokens at their next miss.
-        self.stamp.clear();
         if let Some(engine) = &self.engine {
             engine.signals.stop.send_replace(true);
         }
