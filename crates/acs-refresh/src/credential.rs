@@ -84,8 +84,6 @@ pub(crate) struct Engine {
 /// How callers and the owner of the credential reach the background task.
 #[derive(Debug)]
 pub(crate) struct Signals {
-    /// A caller requested a refresh (`notify_one` keeps a permit, so no wake-up is lost).
-    pub(crate) wake: Notify,
     /// Set when the credential is closed or its last clone is dropped.
     pub(crate) stop: watch::Sender<bool>,
 }
@@ -98,6 +96,15 @@ pub(crate) struct State {
     /// A background task was claimed and has not ended. Set by `Inner::claim_driver`, reset
     /// only by that task's guard, which exists from the claim on.
     pub(crate) driver_running: bool,
+    /// Numbers the background tasks claimed so far. A task whose number is no longer this
+    /// one was given up (its runtime is not being driven) and must not touch the state.
+    pub(crate) driver_generation: u64,
+    /// Wakes the current background task when a caller requests a refresh (`notify_one` keeps
+    /// a permit, so no wake-up is lost). One per task: a task that was given up must not
+    /// swallow its successor's wake-ups.
+    pub(crate) driver_wake: Arc<Notify>,
+    /// The outcome (epoch) and task (generation) a watchdog is watching, if any.
+    pub(crate) watchdog: Option<(u64, u64)>,
     /// Dropped by the background task when it ends (observable in tests).
     pub(crate) driver_alive: Weak<()>,
     /// A refresh was requested or is running.
@@ -192,7 +199,6 @@ impl CommunicationTokenCredential {
             fallback_lifetime,
             retry_after_hint,
             signals: Arc::new(Signals {
-                wake: Notify::new(),
                 stop: watch::Sender::new(false),
             }),
             outcomes,
@@ -397,9 +403,11 @@ impl Inner {
         // before the lock guard, so on every path (early return, panic) it is dropped after
         // the lock is released.
         let mut launch = None;
+        // Same rule: its drop takes the lock.
+        let mut watchdog = None;
         let decision = {
             let mut state = self.lock_state();
-            self.decide(&mut state, rejected, &mut launch)
+            self.decide(&mut state, rejected, &mut launch, &mut watchdog)
         };
         if let Some(launch) = launch
             && !launch.spawn()
@@ -413,20 +421,26 @@ impl Inner {
             };
         }
         let (step, requested) = decision?;
-        if requested && let Some(engine) = &self.engine {
-            engine.signals.wake.notify_one();
+        if requested {
+            self.lock_state().driver_wake.notify_one();
+        }
+        if let Some(watchdog) = watchdog {
+            watchdog.spawn();
         }
         Ok(step)
     }
 
     /// The decision of [`next_step`](Self::next_step), under the lock. Returns whether a
     /// refresh was requested. Leaves a task to spawn in `launch` when none was running. With
-    /// a `rejected` token that is still the current one, that token is never served.
+    /// a `rejected` token that is still the current one, that token is never served. Leaves
+    /// a watchdog to spawn in `watchdog` when a caller is to wait for an outcome nobody
+    /// watches yet.
     fn decide(
         self: &Arc<Self>,
         state: &mut State,
         rejected: Option<&AccessToken>,
         launch: &mut Option<driver::Launch>,
+        watchdog: &mut Option<driver::Watchdog>,
     ) -> Result<(Step, bool), CredentialError> {
         if state.closed {
             return Err(CredentialError::Closed);
@@ -479,6 +493,17 @@ impl Inner {
                 ticket: state.epoch,
                 outcomes: engine.outcomes.subscribe(),
             };
+            // Someone waits for this outcome: make sure it comes even if the task's runtime
+            // is no longer driven.
+            let watched = (state.epoch, state.driver_generation);
+            if state.watchdog != Some(watched) {
+                state.watchdog = Some(watched);
+                *watchdog = Some(driver::Watchdog::new(
+                    Arc::downgrade(self),
+                    watched,
+                    engine.timeout,
+                ));
+            }
             Ok((step, requested))
         } else {
             Err(state
@@ -505,12 +530,14 @@ impl Inner {
     /// Claims the background task on the current runtime: marks it running and returns it,
     /// to be spawned once the state lock is released (see [`next_step`](Self::next_step)).
     /// Returns `None` outside a runtime.
-    fn claim_driver(self: &Arc<Self>, state: &mut State) -> Option<driver::Launch> {
+    pub(crate) fn claim_driver(self: &Arc<Self>, state: &mut State) -> Option<driver::Launch> {
         let engine = self.engine.as_ref()?;
         let runtime = tokio::runtime::Handle::try_current().ok()?;
         let alive = Arc::new(());
         state.driver_alive = Arc::downgrade(&alive);
         state.driver_running = true;
+        state.driver_generation += 1;
+        state.driver_wake = Arc::new(Notify::new());
         if engine.proactive {
             // The task now keeps the token fresh: open the hot path. (Its guard closes it
             // again if the task ends, or never starts.)
@@ -521,7 +548,9 @@ impl Inner {
             runtime,
             Arc::downgrade(self),
             Arc::clone(&engine.signals),
+            Arc::clone(&state.driver_wake),
             alive,
+            state.driver_generation,
         ))
     }
 

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use acs_token::AccessToken;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tracing::Instrument;
 use tracing::field::Empty;
@@ -69,6 +69,7 @@ enum Plan {
 pub(crate) struct Launch {
     runtime: tokio::runtime::Handle,
     signals: Arc<Signals>,
+    wake: Arc<Notify>,
     guard: StopGuard,
 }
 
@@ -78,12 +79,19 @@ impl Launch {
         runtime: tokio::runtime::Handle,
         weak: Weak<Inner>,
         signals: Arc<Signals>,
+        wake: Arc<Notify>,
         alive: Arc<()>,
+        generation: u64,
     ) -> Self {
         Launch {
             runtime,
             signals,
-            guard: StopGuard { weak, alive },
+            wake,
+            guard: StopGuard {
+                weak,
+                alive,
+                generation,
+            },
         }
     }
 
@@ -96,8 +104,100 @@ impl Launch {
     pub(crate) fn spawn(self) -> bool {
         let alive = Arc::downgrade(&self.guard.alive);
         // Detached: the task's end is observed through its guard, not its join handle.
-        drop(self.runtime.spawn(run(self.signals, self.guard)));
+        drop(self.runtime.spawn(run(self.signals, self.wake, self.guard)));
         alive.strong_count() > 0
+    }
+}
+
+/// How much longer than the refresher timeout an outcome may take before the background task
+/// is deemed stalled: a task that is polled cuts a refresher call off at the timeout and
+/// answers at once.
+const STALL_MARGIN: Duration = Duration::from_secs(1);
+
+/// Makes sure that callers waiting for an outcome get one within the refresher timeout (plus
+/// [`STALL_MARGIN`]), even when the background task's runtime is alive but no longer driven
+/// (say a current-thread runtime whose thread now blocks in `join()` while other threads, on
+/// runtimes of their own, use the credential): nothing then polls the task, not even its
+/// timeout. Spawned on the runtime of the first caller that waits for a given outcome, which is
+/// being driven since that caller awaits; it gives the stalled task up and starts a new one
+/// on its own runtime. At most one per outcome; it holds only a `Weak` to the credential.
+///
+/// Like a [`Launch`], it takes the state lock when dropped: drop or spawn it only after that
+/// lock is released.
+pub(crate) struct Watchdog {
+    weak: Weak<Inner>,
+    /// The outcome (epoch) and the task (generation) watched.
+    watched: (u64, u64),
+    limit: Duration,
+}
+
+impl Watchdog {
+    pub(crate) fn new(weak: Weak<Inner>, watched: (u64, u64), timeout: Duration) -> Self {
+        Watchdog {
+            weak,
+            watched,
+            limit: timeout.saturating_add(STALL_MARGIN),
+        }
+    }
+
+    /// Hands the watchdog to the current runtime (none: nothing to do).
+    pub(crate) fn spawn(self) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            drop(runtime.spawn(self.watch()));
+        }
+    }
+
+    async fn watch(mut self) {
+        loop {
+            tokio::time::sleep(self.limit).await;
+            let Some(inner) = self.weak.upgrade() else {
+                return;
+            };
+            let replacement = {
+                let mut state = inner.lock_state();
+                let (epoch, generation) = self.watched;
+                if state.closed
+                    || state.epoch != epoch
+                    || !state.driver_running
+                    || state.driver_generation != generation
+                {
+                    // Answered, or the task ended (its guard answered) or was replaced.
+                    return;
+                }
+                tracing::warn!(
+                    limit_ms = u64::try_from(self.limit.as_millis()).unwrap_or(u64::MAX),
+                    "the credential's background task gave no answer in time (its runtime is \
+                     not being driven); starting a new one"
+                );
+                // Voids the stalled task and its stop guard: whatever it does if its runtime
+                // runs it again, it leaves the state alone.
+                state.driver_running = false;
+                let launch = inner.claim_driver(&mut state);
+                state.pending = true;
+                state.demand = true;
+                self.watched = (epoch, state.driver_generation);
+                state.watchdog = Some(self.watched);
+                launch
+            };
+            drop(inner);
+            // Spawned after the lock is released (see `Launch`). A refusal means this runtime
+            // is shutting down too, and its guard has released the waiters.
+            if !replacement.is_some_and(Launch::spawn) {
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        // Lets the next waiter arm a new watchdog for this outcome if this one never ran.
+        if let Some(inner) = self.weak.upgrade() {
+            let mut state = inner.lock_state();
+            if state.watchdog == Some(self.watched) {
+                state.watchdog = None;
+            }
+        }
     }
 }
 
@@ -106,12 +206,13 @@ impl Launch {
 ///
 /// `guard` is an argument rather than a local so that it lives in the future from its
 /// creation: dropping the future before its first poll still runs the guard.
-async fn run(signals: Arc<Signals>, guard: StopGuard) {
+async fn run(signals: Arc<Signals>, wake: Arc<Notify>, guard: StopGuard) {
     let weak = guard.weak.clone();
+    let generation = guard.generation;
     let mut stop = signals.stop.subscribe();
     loop {
         let plan = match weak.upgrade() {
-            Some(inner) => inner.plan(),
+            Some(inner) => inner.plan(generation),
             None => return,
         };
         match plan {
@@ -124,7 +225,7 @@ async fn run(signals: Arc<Signals>, guard: StopGuard) {
                     }
                 };
                 tokio::select! {
-                    () = signals.wake.notified() => {}
+                    () = wake.notified() => {}
                     () = sleep => {}
                     () = stopped(&mut stop) => return,
                 }
@@ -136,7 +237,7 @@ async fn run(signals: Arc<Signals>, guard: StopGuard) {
                     () = stopped(&mut stop) => return,
                 };
                 match weak.upgrade() {
-                    Some(inner) => inner.finish(attempt.trigger, finished),
+                    Some(inner) => inner.finish(generation, attempt.trigger, finished),
                     None => return,
                 }
             }
@@ -156,6 +257,8 @@ struct StopGuard {
     weak: Weak<Inner>,
     /// Dropped with the guard: the credential's `driver_alive` then no longer upgrades.
     alive: Arc<()>,
+    /// The task's number (`State::driver_generation` when it was claimed).
+    generation: u64,
 }
 
 impl Drop for StopGuard {
@@ -167,6 +270,10 @@ impl Drop for StopGuard {
             return;
         };
         let mut state = inner.lock_state();
+        if state.driver_generation != self.generation {
+            // This task was given up and replaced: the state belongs to its successor.
+            return;
+        }
         state.driver_running = false;
         if state.closed {
             return;
@@ -196,12 +303,12 @@ impl Drop for StopGuard {
 
 impl Inner {
     /// Decides, under the lock, what the background task does next.
-    fn plan(&self) -> Plan {
+    fn plan(&self, generation: u64) -> Plan {
         let Some(engine) = &self.engine else {
             return Plan::Exit;
         };
         let mut state = self.lock_state();
-        if state.closed {
+        if state.closed || state.driver_generation != generation {
             return Plan::Exit;
         }
         let trigger = if state.demand {
@@ -234,28 +341,21 @@ impl Inner {
     }
 
     /// Publishes an attempt's result, under the lock.
-    fn finish(&self, trigger: Trigger, finished: Finished) {
+    fn finish(&self, generation: u64, trigger: Trigger, finished: Finished) {
         let Some(engine) = &self.engine else {
             return;
         };
         let Finished {
             result,
+            error_text,
             retry_after,
             span,
         } = finished;
         let _entered = span.enter();
-        // The user's own error text: the most useful field, and the one thing here we do not
-        // control. `TokenRefresher` and the README tell users it is logged and must not
-        // contain secrets; our own errors never contain token text. Formatted before taking
-        // the lock: its `Display` is user code, which may well use this credential.
-        let cause = result
-            .as_ref()
-            .err()
-            .and_then(CredentialError::refresher_error)
-            .map(ToString::to_string)
-            .unwrap_or_default();
         let mut state = self.lock_state();
-        if state.closed {
+        if state.closed || state.driver_generation != generation {
+            // A task that was given up (see `Inner::give_up_stalled_task`) leaves the result
+            // to its successor.
             return;
         }
         state.pending = false;
@@ -277,8 +377,7 @@ impl Inner {
                 state.last_failure = Some((later(Instant::now(), delay), error.clone()));
                 tracing::warn!(
                     trigger = trigger.as_str(),
-                    error = %error,
-                    cause = %cause,
+                    error = %error_text,
                     consecutive_failures = state.consecutive_failures,
                     retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                     "token refresh failed"
@@ -307,6 +406,13 @@ struct Attempt {
 /// What an [`Attempt`] produced.
 struct Finished {
     result: Result<AccessToken, CredentialError>,
+    /// The error's whole cause chain, for the log (empty on success). It includes the
+    /// refresher error's own text: the most useful clue, and the one thing here we do not
+    /// control. `TokenRefresher` and the README tell users it is logged and must not contain
+    /// secrets; our own errors never contain token text. Formatted in the task, inside the
+    /// panic guard and without any lock held: its `Display` is user code, which may panic or
+    /// use this credential.
+    error_text: String,
     /// How long the refresher's error asked to wait before the next attempt.
     retry_after: Option<Duration>,
     span: tracing::Span,
@@ -321,7 +427,17 @@ impl Attempt {
             duration_ms = Empty,
         );
         let started = Instant::now();
-        let result = self.call_refresher().instrument(span.clone()).await;
+        let mut result = self.call_refresher().instrument(span.clone()).await;
+        let error_text = match &result {
+            Ok(_) => String::new(),
+            Err(error) => match std::panic::catch_unwind(AssertUnwindSafe(|| cause_chain(error))) {
+                Ok(text) => text,
+                Err(_panic) => {
+                    result = Err(CredentialError::RefresherPanicked);
+                    CredentialError::RefresherPanicked.to_string()
+                }
+            },
+        };
         span.record("outcome", outcome_name(&result));
         span.record(
             "duration_ms",
@@ -333,6 +449,7 @@ impl Attempt {
         };
         Finished {
             result,
+            error_text,
             retry_after,
             span,
         }
@@ -354,7 +471,14 @@ impl Attempt {
         // A closure refresher runs its synchronous part right here: catch a panic there too.
         let future = std::panic::catch_unwind(AssertUnwindSafe(|| self.refresher.refresh()))
             .map_err(|_| CredentialError::RefresherPanicked)?;
-        match tokio::time::timeout(self.timeout, CatchUnwind(future)).await {
+        let mut guarded = CatchUnwind(Some(future));
+        let outcome = tokio::time::timeout(self.timeout, &mut guarded).await;
+        // Cut off or finished, the future is dropped here, where a panic in its `Drop` is
+        // caught too.
+        if guarded.drop_inner().is_err() {
+            return Err(CredentialError::RefresherPanicked);
+        }
+        match outcome {
             Err(_elapsed) => Err(CredentialError::Timeout {
                 timeout: self.timeout,
             }),
@@ -399,6 +523,23 @@ fn warn_fallback_once(error: &acs_token::TokenError) {
              configured fallback lifetime (logged once)"
         );
     }
+}
+
+/// An error and its whole `source()` chain, joined with ": ". A message that the text so far
+/// already ends with is skipped: an error whose `Display` includes its source's message (as
+/// [`CredentialError::Refresher`] does) is not repeated.
+pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn outcome_name(result: &Result<AccessToken, CredentialError>) -> &'static str {
@@ -457,14 +598,31 @@ fn jitter_unit() -> f64 {
 /// The refresher future panicked.
 struct Panicked;
 
-/// Turns a panic while polling the inner future into `Err(Panicked)`.
-struct CatchUnwind<F>(F);
+/// Turns a panic while polling or dropping the inner future into `Err(Panicked)`.
+struct CatchUnwind<F>(Option<F>);
+
+impl<F> CatchUnwind<F> {
+    /// Drops the inner future, catching a panic in its `Drop`.
+    fn drop_inner(&mut self) -> Result<(), Panicked> {
+        let inner = self.0.take();
+        std::panic::catch_unwind(AssertUnwindSafe(move || drop(inner))).map_err(|_| Panicked)
+    }
+}
+
+impl<F> Drop for CatchUnwind<F> {
+    fn drop(&mut self) {
+        // Dropped with the task (the credential was closed or dropped): nobody to tell.
+        let _ = self.drop_inner();
+    }
+}
 
 impl<F: Future + Unpin> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Panicked>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.0;
+        let Some(inner) = self.0.as_mut() else {
+            return Poll::Ready(Err(Panicked));
+        };
         match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,

@@ -15,8 +15,9 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CredentialError {
-    /// The token refresher returned an error; it is this error's [`source`](Error::source).
-    #[error("the token refresher failed")]
+    /// The token refresher returned an error; it is this error's [`source`](Error::source), and
+    /// its message ends this error's message.
+    #[error("the token refresher failed: {0}")]
     Refresher(#[source] RefresherError),
     /// The token refresher returned a token that had already expired.
     #[error("The token returned from the tokenRefresher is expired.")]

@@ -82,3 +82,46 @@ async fn token_text_never_reaches_logs_debug_or_errors() {
         }
     }
 }
+
+/// What a token exchange's error may look like: a message, and below it the service's answer.
+#[derive(Debug, thiserror::Error)]
+#[error("the token exchange failed")]
+struct ExchangeFailed(#[source] ServiceAnswer);
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "HTTP 401 (code InvalidAuthenticationToken): AADSTS50013 Assertion failed signature validation"
+)]
+struct ServiceAnswer;
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_refresh_is_logged_with_its_whole_cause_chain_and_no_token() {
+    let (captured, _default) = LogCapture::install();
+    let clock = clock();
+    let initial = jwt(&clock, 11 * MINUTE);
+    let options = CommunicationTokenRefreshOptions::new(|| async {
+        Err::<String, _>(ExchangeFailed(ServiceAnswer))
+    })
+    .initial_token(initial.parse().unwrap())
+    .wall_clock(clock);
+    let credential = CommunicationTokenCredential::with_refresh(options);
+    sleep(10 * MINUTE).await;
+    // In the on-demand window: the token is served and a refresh starts (and fails).
+    credential.get_token().await.unwrap();
+    sleep(MINUTE).await;
+    let error = credential.get_token().await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the token refresher failed: the token exchange failed"
+    );
+    let log = captured.text();
+    assert!(
+        log.contains(
+            "the token refresher failed: the token exchange failed: HTTP 401 (code \
+             InvalidAuthenticationToken): AADSTS50013 Assertion failed signature validation"
+        ),
+        "{log}"
+    );
+    let payload = initial.split('.').nth(1).unwrap();
+    assert!(!log.contains(payload), "token in logs");
+}
