@@ -468,7 +468,7 @@ impl Attempt {
     }
 
     async fn call_refresher(&self) -> Result<AccessToken, CredentialError> {
-        // A closure refresher runs its synchronous part right here: catch a panic there too.
+        // A hand-written `refresh` may run code before it returns its future: catch a panic there too.
         let future = std::panic::catch_unwind(AssertUnwindSafe(|| self.refresher.refresh()))
             .map_err(|_| CredentialError::RefresherPanicked)?;
         let mut guarded = CatchUnwind(Some(future));

@@ -115,6 +115,7 @@ pub trait TokenRefresher: Send + Sync + 'static {
     }
 }
 
+#[async_trait]
 impl<F, Fut, T, E> TokenRefresher for F
 where
     F: Fn() -> Fut + Send + Sync + 'static,
@@ -122,22 +123,8 @@ where
     T: Into<RefreshedToken>,
     E: Into<BoxError>,
 {
-    fn refresh<'life0, 'async_trait>(
-        &'life0 self,
-    ) -> std::pin::Pin<
-        Box<dyn Future<Output = Result<RefreshedToken, BoxError>> + Send + 'async_trait>,
-    >
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        let future = self();
-        Box::pin(async move {
-            match future.await {
-                Ok(token) => Ok(token.into()),
-                Err(error) => Err(error.into()),
-            }
-        })
+    async fn refresh(&self) -> Result<RefreshedToken, BoxError> {
+        self().await.map(Into::into).map_err(Into::into)
     }
 }
 
