@@ -1,5 +1,4 @@
 //! The `azure-core` feature: a credential handed to `azure_core` as a `TokenCredential`.
-#![cfg(feature = "azure-core")]
 
 use std::error::Error as _;
 use std::sync::Arc;

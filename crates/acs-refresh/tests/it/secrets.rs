@@ -1,24 +1,25 @@
-//! Secrets never reach logs, `Debug` output or error text.
+//! Secrets never reach logs, `Debug` output or error text; failures are logged in full.
 //!
-//! In a test binary of its own: `tracing` caches per call site, process-wide, whether anyone
-//! listens, and a test running in parallel on a thread without a subscriber can make that
-//! "never" before this test's thread-local subscriber is installed, dropping the events it
-//! checks.
-
-mod common;
+//! Each test that reads the log runs in a process of its own ([`in_own_process`]): `tracing`
+//! caches per call site, process-wide, whether anyone listens, and a test running in parallel
+//! on a thread without a subscriber can make that "never" before this test's thread-local
+//! subscriber is installed, dropping the events it checks.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use acs_refresh::test_util::LogCapture;
 
+use crate::common::{Calls, MINUTE, ServiceDown, clock, in_own_process, jwt};
 use acs_refresh::{CommunicationTokenCredential, CommunicationTokenRefreshOptions, RefreshedToken};
 use acs_token::test_util::TokenBuilder;
-use common::{Calls, MINUTE, ServiceDown, clock, jwt};
 use tokio::time::sleep;
 
 #[tokio::test(start_paused = true)]
 async fn token_text_never_reaches_logs_debug_or_errors() {
+    if !in_own_process("secrets::token_text_never_reaches_logs_debug_or_errors") {
+        return;
+    }
     let (captured, _default) = LogCapture::install();
 
     let clock = clock();
@@ -96,6 +97,11 @@ struct ServiceAnswer;
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_refresh_is_logged_with_its_whole_cause_chain_and_no_token() {
+    if !in_own_process(
+        "secrets::a_failed_refresh_is_logged_with_its_whole_cause_chain_and_no_token",
+    ) {
+        return;
+    }
     let (captured, _default) = LogCapture::install();
     let clock = clock();
     let initial = jwt(&clock, 11 * MINUTE);

@@ -1,17 +1,15 @@
 //! Refreshing a token a service rejected (`refresh_rejected`), the service's retry delay
 //! (`TokenRefresher::retry_after`, `retry_after_hint`), and `CredentialError::find_source`.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{Calls, MINUTE, ServiceDown, clock, jwt};
 use acs_refresh::{
     AccessToken, BoxError, CommunicationTokenCredential, CommunicationTokenRefreshOptions,
     CredentialError, RefreshedToken, TokenRefresher,
 };
 use acs_token::test_util::TokenBuilder;
-use common::{Calls, MINUTE, ServiceDown, clock, jwt};
 use tokio::sync::Semaphore;
 use tokio::time::sleep;
 

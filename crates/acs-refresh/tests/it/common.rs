@@ -99,3 +99,34 @@ pub fn healthy_flag_refresher(
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("token service unavailable ({0})")]
 pub struct ServiceDown(pub usize);
+
+/// Set in the child process that [`in_own_process`] starts.
+const ISOLATED: &str = "ACS_REFRESH_TEST_IN_OWN_PROCESS";
+
+/// Runs the test `name` (its path in this binary, such as `memory::some_test`) alone, in a
+/// child process of this test binary, for tests that observe something process-wide (the heap,
+/// `tracing`'s per-call-site caches) which tests running in parallel would disturb.
+///
+/// Returns `true` in the child, where the caller goes on with the test, and `false` in the
+/// parent once the child passed (the parent's test then returns at once).
+pub fn in_own_process(name: &str) -> bool {
+    if std::env::var_os(ISOLATED).is_some() {
+        return true;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--test-threads=1", "--nocapture"])
+        .env(ISOLATED, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{name} failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "{name} did not run:\n{stdout}\n{stderr}"
+    );
+    false
+}

@@ -1,15 +1,14 @@
-//! The official SDKs' scenarios (reference §2), on paused time.
-
-mod common;
+//! The scenarios the official SDKs test for their credential (refresh windows, single flight,
+//! proactive refresh, errors, close), reproduced on paused time.
 
 use std::error::Error as _;
 use std::time::Duration;
 
+use crate::common::{Calls, MINUTE, ServiceDown, clock, fresh_tokens_refresher, jwt};
 use acs_refresh::{
     AccessToken, CommunicationTokenCredential, CommunicationTokenRefreshOptions, CredentialError,
 };
 use acs_token::test_util::TokenBuilder;
-use common::{Calls, MINUTE, ServiceDown, clock, fresh_tokens_refresher, jwt};
 use tokio::time::sleep;
 
 /// A proactive credential whose refresher returns fresh tokens of `lifetime`.
@@ -221,11 +220,12 @@ async fn a_static_expired_token_is_returned_as_is() {
     let token = credential.get_token().await.unwrap();
     assert_eq!(token.token(), expired);
     assert_eq!(token.expires_on().unix_timestamp(), 100);
-    // The reference's sample tokens.
+    // The sample token of the official SDKs' tests, payload `{"exp":32503680000}` (the year
+    // 3000).
     let year_3000 = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjMyNTAzNjgwMDAwfQ.9i7FNNHHJT8cOzo-yrAUJyBSfJ-tPPk2emcHavOEpWc";
-    let from_reference = CommunicationTokenCredential::from_token(year_3000).unwrap();
+    let from_official_tests = CommunicationTokenCredential::from_token(year_3000).unwrap();
     assert_eq!(
-        from_reference
+        from_official_tests
             .get_token()
             .await
             .unwrap()

@@ -6,8 +6,6 @@
 //! Each scenario runs on a thread of its own, bounded by [`within_deadline`]: a hang or a
 //! deadlock fails the test instead of stalling the suite. No test sleeps when it passes.
 
-mod common;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc;
@@ -15,11 +13,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use crate::common::{Calls, ServiceDown};
 use acs_refresh::{
     AccessToken, CommunicationTokenCredential, CommunicationTokenRefreshOptions, CredentialError,
 };
 use acs_token::test_util::TokenBuilder;
-use common::{Calls, ServiceDown};
 use tokio::runtime::{Builder, Runtime};
 
 /// Generous: only reached when a scenario hangs.

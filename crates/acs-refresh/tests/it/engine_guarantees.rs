@@ -1,8 +1,7 @@
-//! Behaviour beyond the official SDKs: single flight, cancellation, retries, timeouts,
-//! panics, long lifetimes, background task lifetime, many credentials per thread. (Secrets
-//! in logs: `secrets.rs`.)
-
-mod common;
+//! What the engine guarantees beyond the official SDKs: single flight, cancellation, retries,
+//! timeouts, panics, long lifetimes, background task lifetime, many credentials per thread.
+//! (Secrets in logs: `secrets.rs`; hardening against stalled runtimes and panics in user code:
+//! `hardening.rs`.)
 
 use std::future::Future;
 use std::pin::pin;
@@ -11,14 +10,14 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use crate::common::{
+    Calls, MINUTE, ServiceDown, clock, fresh_tokens_refresher, healthy_flag_refresher, jwt,
+};
 use acs_refresh::{
     AccessToken, BlockingRefresher, BoxError, CommunicationTokenCredential,
     CommunicationTokenRefreshOptions, CredentialError, RefreshedToken, TokenRefresher,
 };
 use acs_token::test_util::{Malformation, TokenBuilder};
-use common::{
-    Calls, MINUTE, ServiceDown, clock, fresh_tokens_refresher, healthy_flag_refresher, jwt,
-};
 use tokio::sync::Semaphore;
 use tokio::time::sleep;
 

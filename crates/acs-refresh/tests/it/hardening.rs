@@ -1,17 +1,15 @@
 //! Hardening (issue 11): a background task on a runtime nobody drives, panics in the
 //! refresher's error `Display` and in its future's `Drop`.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use crate::common::{Calls, MINUTE, ServiceDown};
 use acs_refresh::test_util::WallClock;
 use acs_refresh::{
     CommunicationTokenCredential, CommunicationTokenRefreshOptions, CredentialError,
 };
 use acs_token::test_util::TokenBuilder;
-use common::{Calls, MINUTE, ServiceDown};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
