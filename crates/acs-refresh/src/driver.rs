@@ -667,6 +667,26 @@ mod tests {
     }
 
     #[test]
+    fn the_cause_chain_joins_every_message_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("the exchange failed")]
+        struct Outer(#[source] std::io::Error);
+
+        let error = CredentialError::Refresher(RefresherError::new(Box::new(Outer(
+            std::io::Error::other("AADSTS50013 signature validation failed"),
+        ))));
+        assert_eq!(
+            cause_chain(&error),
+            "the token refresher failed: the exchange failed: AADSTS50013 signature validation \
+             failed"
+        );
+        assert_eq!(
+            cause_chain(&CredentialError::Closed),
+            "the credential is closed"
+        );
+    }
+
+    #[test]
     fn jitter_is_spread_over_the_unit_interval() {
         let samples: Vec<f64> = (0..4000).map(|_| jitter_unit()).collect();
         assert!(samples.iter().all(|x| (0.0..1.0).contains(x)));

@@ -293,3 +293,26 @@ async fn find_source_walks_the_whole_chain() {
     assert!(error.find_source::<CredentialError>().is_some(), "itself");
     assert!(error.find_source::<std::fmt::Error>().is_none());
 }
+
+#[tokio::test(start_paused = true)]
+async fn refresh_rejected_on_a_proactive_credential_keeps_its_schedule() {
+    let clock = clock();
+    let (gate, calls) = (Arc::new(Semaphore::new(100)), Calls::new());
+    let initial: AccessToken = jwt(&clock, 60 * MINUTE).parse().unwrap();
+    let options = gated_unique(&gate, &calls, &clock)
+        .refresh_proactively(true)
+        .initial_token(initial.clone());
+    let credential = CommunicationTokenCredential::with_refresh(options);
+    assert_eq!(credential.get_token().await.unwrap(), initial);
+
+    let replaced = credential.refresh_rejected(&initial).await.unwrap();
+    assert_ne!(replaced.token(), initial.token());
+    assert_eq!(calls.count(), 1);
+    assert_eq!(credential.get_token().await.unwrap(), replaced);
+    // The background task refreshes 10 minutes before the new token expires, not before.
+    sleep(49 * MINUTE).await;
+    assert_eq!(calls.count(), 1);
+    sleep(2 * MINUTE).await;
+    assert_eq!(calls.count(), 2);
+    assert_ne!(credential.get_token().await.unwrap(), replaced);
+}
