@@ -39,7 +39,11 @@ use crate::snapshot::Snapshot;
 /// the runtime of that call (or at construction, for a proactive credential built inside a
 /// runtime). If that runtime shuts down (at any moment, even before the task first ran),
 /// callers waiting for the task are released and the next call that needs a refresh starts a
-/// new task on its own runtime. Called outside any runtime, or on a runtime that is shutting
+/// new task on its own runtime. If that runtime stays alive but is no longer driven (its
+/// thread blocks on something else), nothing answers the callers waiting for a refresh: once
+/// the refresher timeout (plus a second) has passed without an answer, a new task starts on
+/// the runtime of the first of those callers, and they get its result. Called outside any
+/// runtime, or on a runtime that is shutting
 /// down, `get_token` still returns a valid cached token, and fails with
 /// [`CredentialError::NoRuntime`] when a refresh would be needed.
 ///
