@@ -1,6 +1,6 @@
 //! The `acs-emulator` binary: arguments, the printed connection string, and serving.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};

@@ -1,13 +1,13 @@
 //! The identity routes: shapes, status codes, api-versions, validation, revocation, deletion.
 
-mod common;
+use crate::common;
 
+use crate::common::{Auth, encode, keys, send};
 use acs_emulator::{
     Emulator, IDENTITY_API_VERSIONS, IdentityState, ManualClock, Route, RunningEmulator,
     TokenStatus,
 };
 use acs_token::{AccessToken, TokenClaims};
-use common::{Auth, encode, keys, send};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::macros::datetime;
@@ -26,8 +26,7 @@ async fn emulator(clock: &ManualClock) -> RunningEmulator {
 }
 
 fn hmac(clock: &ManualClock) -> Auth {
-    use acs_emulator::Clock as _;
-    Auth::Hmac { at: clock.now() }
+    common::hmac_on(clock)
 }
 
 async fn create(emulator: &RunningEmulator, clock: &ManualClock, body: &Value) -> Value {

@@ -26,6 +26,18 @@ pub enum Auth {
     None,
 }
 
+/// HMAC with the emulator's own key, dated now on the system clock.
+pub fn hmac_now() -> Auth {
+    Auth::Hmac {
+        at: OffsetDateTime::now_utc(),
+    }
+}
+
+/// HMAC with the emulator's own key, dated at `clock`'s reading.
+pub fn hmac_on(clock: &impl acs_emulator::Clock) -> Auth {
+    Auth::Hmac { at: clock.now() }
+}
+
 /// An answer: status, headers, body as text and as JSON (`Null` when empty or not JSON).
 #[derive(Debug)]
 pub struct Answer {

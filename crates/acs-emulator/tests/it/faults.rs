@@ -1,25 +1,18 @@
 //! Fault injection, the request log, and stopping.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
+use crate::common::{Auth, encode, hmac_now, send};
 use acs_emulator::{Emulator, Fault, Route, RunningEmulator};
-use common::{Auth, encode, send};
 use http::{Method, StatusCode};
 use serde_json::json;
-use time::OffsetDateTime;
 
 const CREATE: &str = "/identities?api-version=2025-06-30";
 
-fn hmac() -> Auth {
-    Auth::Hmac {
-        at: OffsetDateTime::now_utc(),
-    }
-}
-
 async fn create(emulator: &RunningEmulator) -> common::Answer {
-    send(emulator, Method::POST, CREATE, b"{}", hmac()).await
+    send(emulator, Method::POST, CREATE, b"{}", hmac_now()).await
 }
 
 #[tokio::test]
@@ -44,13 +37,13 @@ async fn a_status_fault_answers_n_times_then_the_route_works_again() {
     for _ in 0..2 {
         // Other routes are untouched by a fault aimed at one route.
         assert_eq!(create(&emulator).await.status, StatusCode::CREATED);
-        let answer = send(&emulator, Method::POST, &path, body.as_bytes(), hmac()).await;
+        let answer = send(&emulator, Method::POST, &path, body.as_bytes(), hmac_now()).await;
         assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(answer.headers["retry-after"], "0");
         assert_eq!(answer.error_code(), "ServiceUnavailable");
     }
     assert_eq!(emulator.pending_faults(), 0);
-    let answer = send(&emulator, Method::POST, &path, body.as_bytes(), hmac()).await;
+    let answer = send(&emulator, Method::POST, &path, body.as_bytes(), hmac_now()).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(!answer.headers.contains_key("retry-after"));
     assert_eq!(emulator.tokens_issued(&id), 1);

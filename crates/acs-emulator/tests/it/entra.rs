@@ -1,7 +1,8 @@
 //! The two Entra token exchange routes.
 
-mod common;
+use crate::common;
 
+use crate::common::{Auth, encode, keys, send};
 use acs_emulator::{
     ENTRA_EXCHANGE_API_VERSION, Emulator, IdentityState, ManualClock, RunningEmulator,
     TEAMS_EXTENSION_EXCHANGE_API_VERSION,
@@ -9,7 +10,6 @@ use acs_emulator::{
 use acs_identifiers::{CommunicationIdentifier, CommunicationIdentifierKind};
 use acs_token::TokenClaims;
 use acs_token::test_util::TokenBuilder;
-use common::{Auth, encode, keys, send};
 use http::{Method, StatusCode};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};

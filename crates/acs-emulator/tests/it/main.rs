@@ -1,0 +1,10 @@
+//! The emulator's integration tests, in one test binary.
+
+mod auth;
+mod cli;
+mod common;
+mod entra;
+mod faults;
+mod identity;
+mod secrets;
+mod tls;
