@@ -4,7 +4,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use crate::common::{Auth, encode, hmac_now, send};
+use crate::common::{Auth, control, encode, hmac_now, send};
 use acs_emulator::{Emulator, Fault, Route, RunningEmulator};
 use http::{Method, StatusCode};
 use serde_json::json;
@@ -134,12 +134,11 @@ async fn faults_over_http() {
     let emulator = Emulator::start().await.unwrap();
     let fault =
         json!({"status": 429, "retryAfterSeconds": 2, "times": 1, "route": "createIdentity"});
-    let answer = send(
+    let answer = control(
         &emulator,
         Method::POST,
         "/_emulator/faults",
         fault.to_string().as_bytes(),
-        Auth::None,
     )
     .await;
     assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text);
@@ -152,36 +151,33 @@ async fn faults_over_http() {
         json!({"status": 503, "route": "nope"}),
         json!({"times": 2}),
         json!({"status": 42}),
+        json!({"status": 101}),
+        json!({"status": 600}),
+        json!({"delayMs": 18_446_744_073_709_551_615_u64, "times": 4_294_967_295_u32}),
+        json!({"status": 503, "delayMs": 60_001}),
+        json!({"status": 503, "times": 1001}),
+        json!({"status": 503, "retryAfterSeconds": 3601}),
         json!({"status": 503, "extra": true}),
     ] {
-        let answer = send(
+        let answer = control(
             &emulator,
             Method::POST,
             "/_emulator/faults",
             bad.to_string().as_bytes(),
-            Auth::None,
         )
         .await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
     }
     let queue = json!({"status": 500, "times": 5});
-    send(
+    control(
         &emulator,
         Method::POST,
         "/_emulator/faults",
         queue.to_string().as_bytes(),
-        Auth::None,
     )
     .await;
     assert_eq!(emulator.pending_faults(), 1);
-    let cleared = send(
-        &emulator,
-        Method::DELETE,
-        "/_emulator/faults",
-        b"",
-        Auth::None,
-    )
-    .await;
+    let cleared = control(&emulator, Method::DELETE, "/_emulator/faults", b"").await;
     assert_eq!(cleared.status, StatusCode::NO_CONTENT);
     assert_eq!(emulator.pending_faults(), 0);
     assert_eq!(create(&emulator).await.status, StatusCode::CREATED);

@@ -3,6 +3,8 @@
 mod auth;
 mod cli;
 mod common;
+mod connections;
+mod controls;
 mod entra;
 mod faults;
 mod identity;
