@@ -1,5 +1,6 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::handlers::dispatch;
 use crate::server::{self, Timeouts};
 use crate::state::{Settings, Shared};
+use crate::store::{self, Loaded, Store, WriteFailed};
 use crate::{
     Clock, EmulatorError, Fault, IdentityState, RequestRecord, Route, SystemClock, TokenStatus,
 };
@@ -59,6 +61,7 @@ pub struct EmulatorBuilder {
     allow_short_lifetimes: bool,
     exchange_lifetime: Duration,
     faults: Vec<Fault>,
+    data_dir: Option<PathBuf>,
     #[cfg(feature = "tls")]
     tls: bool,
 }
@@ -84,6 +87,7 @@ impl Default for EmulatorBuilder {
             allow_short_lifetimes: false,
             exchange_lifetime: Duration::from_secs(60 * 60),
             faults: Vec::new(),
+            data_dir: None,
             #[cfg(feature = "tls")]
             tls: false,
         }
@@ -114,6 +118,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("allow_short_lifetimes", &self.allow_short_lifetimes)
             .field("exchange_lifetime", &self.exchange_lifetime)
             .field("faults", &self.faults)
+            .field("data_dir", &self.data_dir)
             .finish()
     }
 }
@@ -252,6 +257,22 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Keep state in `dir` (created if needed), so it survives restarts: the access key, the
+    /// resource ID and the token-signing key (tokens minted before a restart stay valid after
+    /// it), and every identity's deletion, revocations and count of tokens minted, in an SQLite
+    /// database (`acs-emulator.sqlite3`, WAL mode). Each change is committed before it is
+    /// answered, so whatever a client saw acknowledged survives the process being killed.
+    /// Without it (the default, as tests want) everything lives in memory.
+    ///
+    /// A kept resource ID must not be contradicted by [`resource_id`](Self::resource_id); a
+    /// given [`access_key`](Self::access_key) replaces the kept one. One emulator at a time
+    /// may use a directory.
+    #[must_use]
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
     /// Queues a fault from the start (see [`RunningEmulator::inject`]).
     #[must_use]
     pub fn fault(mut self, fault: Fault) -> Self {
@@ -263,7 +284,9 @@ impl EmulatorBuilder {
     ///
     /// # Errors
     /// [`EmulatorError::InvalidSetting`] for a bad setting, [`EmulatorError::Bind`] when the
-    /// port cannot be bound, [`EmulatorError::Tls`] when the TLS mode cannot be set up.
+    /// port cannot be bound, [`EmulatorError::Tls`] when the TLS mode cannot be set up,
+    /// [`EmulatorError::DataDir`] or [`EmulatorError::NewerDataVersion`] when the data
+    /// directory cannot be used.
     pub async fn start(self) -> Result<RunningEmulator, EmulatorError> {
         let address = SocketAddr::from((self.listen, self.port));
         let listener = tokio::net::TcpListener::bind(address)
@@ -298,16 +321,30 @@ impl EmulatorBuilder {
         listener: tokio::net::TcpListener,
         runtime: &tokio::runtime::Handle,
     ) -> Result<RunningEmulator, EmulatorError> {
-        let resource_id = match self.resource_id {
-            Some(id) => {
-                if id.is_empty() || id.contains(['_', ':', '/']) {
-                    return Err(EmulatorError::InvalidSetting {
-                        reason: "resource_id must be non-empty and free of `_`, `:` and `/`",
-                    });
-                }
-                id
+        if let Some(id) = &self.resource_id
+            && (id.is_empty() || id.contains(['_', ':', '/']))
+        {
+            return Err(EmulatorError::InvalidSetting {
+                reason: "resource_id must be non-empty and free of `_`, `:` and `/`",
+            });
+        }
+        let (store, loaded) = match &self.data_dir {
+            Some(dir) => {
+                let (store, loaded) = Store::open(dir)?;
+                (Some(store), loaded)
             }
-            None => uuid::Uuid::new_v4().hyphenated().to_string(),
+            None => (None, Loaded::default()),
+        };
+        // What the data directory keeps wins over a random default; a resource ID given that
+        // differs from the kept one would orphan every kept identity.
+        let resource_id = match (self.resource_id, loaded.resource_id) {
+            (Some(given), Some(kept)) if given != kept => {
+                return Err(EmulatorError::InvalidSetting {
+                    reason: "resource_id differs from the one kept in the data directory",
+                });
+            }
+            (Some(id), _) | (None, Some(id)) => id,
+            (None, None) => uuid::Uuid::new_v4().hyphenated().to_string(),
         };
         let lifetime = |duration: Duration, what| {
             time::Duration::try_from(duration)
@@ -328,9 +365,28 @@ impl EmulatorBuilder {
                 reason: "max_clock_skew is too large",
             }
         })?;
+        // A given access key replaces a kept one (rotating the key is what a user may want).
         let access_key = self
             .access_key
+            .or_else(|| loaded.access_key.map(AccessKey::from_bytes))
             .unwrap_or_else(|| AccessKey::from_bytes(rand::random::<[u8; 64]>().to_vec()));
+        let token_secret = loaded
+            .token_secret
+            .unwrap_or_else(|| rand::random::<[u8; 32]>().to_vec());
+        if let Some(store) = &store {
+            for (key, value) in [
+                (store::RESOURCE_ID, resource_id.as_bytes()),
+                (store::ACCESS_KEY, access_key.expose_secret()),
+                (store::TOKEN_SECRET, &token_secret),
+            ] {
+                store
+                    .put_meta(key, value)
+                    .map_err(|WriteFailed| EmulatorError::DataDir {
+                        path: store.file().to_owned(),
+                        source: "cannot write to the database".into(),
+                    })?;
+            }
+        }
         let verifier = HmacVerifier::new(&access_key).with_max_clock_skew(max_clock_skew);
         let shared = Arc::new(Shared::new(
             Settings {
@@ -346,6 +402,9 @@ impl EmulatorBuilder {
             },
             verifier,
             self.clock,
+            token_secret,
+            store,
+            loaded.identities,
         ));
         for fault in self.faults {
             shared.push_fault(fault);
@@ -474,6 +533,12 @@ impl RunningEmulator {
     /// A signer for requests to it (the same as a client would build from the connection string).
     pub fn signer(&self) -> HmacSigner {
         HmacSigner::new(&self.access_key)
+    }
+
+    /// The database file its state is kept in (see [`EmulatorBuilder::data_dir`]), or `None`
+    /// when it keeps state in memory.
+    pub fn data_file(&self) -> Option<&Path> {
+        self.shared.data_file()
     }
 
     /// The resource ID in its identities and tokens.

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use crate::fault::{Fault, INJECTABLE_STATUSES};
 use crate::jwt::{self, format_expires_on};
 use crate::route::{Target, api_version, match_route};
-use crate::state::{Minted, NotFound, Shared};
+use crate::state::{Minted, Shared, StateError};
 use crate::{RequestRecord, Route};
 
 /// Scopes the identity API grants.
@@ -117,9 +117,16 @@ impl ApiError {
     }
 }
 
-impl From<NotFound> for ApiError {
-    fn from(_: NotFound) -> Self {
-        Self::identity_not_found()
+impl From<StateError> for ApiError {
+    fn from(error: StateError) -> Self {
+        match error {
+            StateError::NotFound => Self::identity_not_found(),
+            StateError::WriteFailed => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "StorageFailed",
+                "The change could not be written to the emulator's data directory.",
+            ),
+        }
     }
 }
 
@@ -505,7 +512,7 @@ fn create_identity(shared: &Shared, body: &Bytes) -> Answer {
     let scopes = request.create_token_with_scopes.unwrap_or_default();
     check_scopes(&scopes, "createTokenWithScopes")?;
     check_expires_in(shared, request.expires_in_minutes)?;
-    let id = shared.create_identity();
+    let id = shared.create_identity()?;
     let mut answer = json!({ "identity": { "id": id } });
     if !scopes.is_empty() {
         let lifetime = shared.lifetime(

@@ -10,6 +10,7 @@ mod record;
 mod route;
 mod server;
 mod state;
+mod store;
 #[cfg(feature = "tls")]
 mod tls;
 

@@ -63,8 +63,10 @@ pub(crate) async fn serve<L>(
             "acs-emulator: shutdown deadline passed; dropping open connections"
         );
     }
-    // Dropping the set aborts every connection task still running.
     connections.abort_all();
+    // Wait for the aborted tasks to be dropped: once this returns, nothing holds the router
+    // (and with it the data directory's database) any more.
+    while connections.join_next().await.is_some() {}
 }
 
 async fn serve_connection<I>(

@@ -10,6 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::fault::{Fault, FaultHit};
 use crate::jwt::{self, Claims};
+use crate::store::{Store, WriteFailed};
 use crate::{Clock, IdentityState, RequestRecord, Route, TokenStatus};
 
 /// Settings fixed when the emulator starts.
@@ -38,8 +39,10 @@ pub(crate) struct Shared {
     pub(crate) settings: Settings,
     pub(crate) verifier: HmacVerifier,
     pub(crate) clock: Arc<dyn Clock>,
-    /// Signs minted tokens; random per instance.
-    token_secret: [u8; 32],
+    /// Signs minted tokens; random per instance, or kept in the data directory.
+    token_secret: Vec<u8>,
+    /// The data directory's database, when there is one.
+    store: Option<Store>,
     /// When the emulator started, for the health route's uptime.
     pub(crate) started: Instant,
     inner: Mutex<Inner>,
@@ -74,19 +77,14 @@ pub(crate) struct Identity {
     pub(crate) tokens_issued: u64,
 }
 
-impl Inner {
-    /// The identity `id` unless it was never created or has been deleted.
-    fn live_identity_mut(&mut self, id: &str) -> Result<&mut Identity, NotFound> {
-        self.identities
-            .get_mut(id)
-            .filter(|identity| !identity.deleted)
-            .ok_or(NotFound)
-    }
-}
-
-/// Why an identity operation found no identity.
+/// Why an identity operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NotFound;
+pub(crate) enum StateError {
+    /// The identity was never known here, or has been deleted.
+    NotFound,
+    /// The change could not be written to the data directory, so it was not made.
+    WriteFailed,
+}
 
 /// A minted token and its expiry.
 #[derive(Debug, Clone)]
@@ -96,15 +94,31 @@ pub(crate) struct Minted {
 }
 
 impl Shared {
-    pub(crate) fn new(settings: Settings, verifier: HmacVerifier, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(
+        settings: Settings,
+        verifier: HmacVerifier,
+        clock: Arc<dyn Clock>,
+        token_secret: Vec<u8>,
+        store: Option<Store>,
+        identities: Vec<(String, Identity)>,
+    ) -> Self {
         Self {
             settings,
             verifier,
             clock,
-            token_secret: rand::random(),
+            token_secret,
             started: Instant::now(),
-            inner: Mutex::new(Inner::default()),
+            store,
+            inner: Mutex::new(Inner {
+                identities: identities.into_iter().collect(),
+                ..Inner::default()
+            }),
         }
+    }
+
+    /// The database file, when state is kept in a data directory.
+    pub(crate) fn data_file(&self) -> Option<&std::path::Path> {
+        self.store.as_ref().map(Store::file)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -119,24 +133,45 @@ impl Shared {
     }
 
     /// Registers a new identity.
-    pub(crate) fn create_identity(&self) -> String {
+    pub(crate) fn create_identity(&self) -> Result<String, StateError> {
         let id = self.new_user_id();
-        self.lock()
-            .identities
-            .insert(id.clone(), Identity::default());
-        id
+        self.change_identity(&id, true, |_| {})?;
+        Ok(id)
     }
 
     /// Registers `id` if it is new (identities met through an Entra exchange); fails if it was
     /// deleted.
-    pub(crate) fn ensure_identity(&self, id: &str) -> Result<(), NotFound> {
+    pub(crate) fn ensure_identity(&self, id: &str) -> Result<(), StateError> {
+        self.change_identity(id, true, |_| {}).map(drop)
+    }
+
+    /// Applies `change` to the live identity `id` (or to a new one, when `create` and it was
+    /// never known), writing it to the data directory first when there is one: a change that
+    /// cannot be made durable is not made.
+    fn change_identity(
+        &self,
+        id: &str,
+        create: bool,
+        change: impl FnOnce(&mut Identity),
+    ) -> Result<Identity, StateError> {
         let mut inner = self.lock();
-        let identity = inner.identities.entry(id.to_owned()).or_default();
-        if identity.deleted {
-            Err(NotFound)
-        } else {
-            Ok(())
+        let (current, known) = match inner.identities.get(id) {
+            Some(identity) if identity.deleted => return Err(StateError::NotFound),
+            Some(identity) => (*identity, true),
+            None if create => (Identity::default(), false),
+            None => return Err(StateError::NotFound),
+        };
+        let mut changed = current;
+        change(&mut changed);
+        if changed != current || !known {
+            if let Some(store) = &self.store {
+                store
+                    .put_identity(id, &changed)
+                    .map_err(|WriteFailed| StateError::WriteFailed)?;
+            }
+            inner.identities.insert(id.to_owned(), changed);
         }
+        Ok(changed)
     }
 
     /// How long a token asked to live `requested_minutes` (already validated) lives.
@@ -152,12 +187,9 @@ impl Shared {
         id: &str,
         scopes: &[String],
         lifetime: Duration,
-    ) -> Result<Minted, NotFound> {
-        let mut inner = self.lock();
-        let identity = inner.live_identity_mut(id)?;
-        identity.tokens_issued += 1;
+    ) -> Result<Minted, StateError> {
+        let identity = self.change_identity(id, false, |identity| identity.tokens_issued += 1)?;
         let revocation = identity.revocation;
-        drop(inner);
         let skype_id = id.strip_prefix("8:").unwrap_or(id);
         Ok(self.mint(skype_id, scopes, lifetime, revocation))
     }
@@ -193,18 +225,14 @@ impl Shared {
         Minted { token, expires_on }
     }
 
-    pub(crate) fn revoke(&self, id: &str) -> Result<(), NotFound> {
-        let mut inner = self.lock();
-        let identity = inner.live_identity_mut(id)?;
-        identity.revocation += 1;
-        Ok(())
+    pub(crate) fn revoke(&self, id: &str) -> Result<(), StateError> {
+        self.change_identity(id, false, |identity| identity.revocation += 1)
+            .map(drop)
     }
 
-    pub(crate) fn delete(&self, id: &str) -> Result<(), NotFound> {
-        let mut inner = self.lock();
-        let identity = inner.live_identity_mut(id)?;
-        identity.deleted = true;
-        Ok(())
+    pub(crate) fn delete(&self, id: &str) -> Result<(), StateError> {
+        self.change_identity(id, false, |identity| identity.deleted = true)
+            .map(drop)
     }
 
     pub(crate) fn identity_state(&self, id: &str) -> Option<IdentityState> {
@@ -231,7 +259,7 @@ impl Shared {
 
     /// Whether identities are kept in a data directory.
     pub(crate) fn is_persistent(&self) -> bool {
-        false
+        self.store.is_some()
     }
 
     /// How many identities are known (deleted ones included).

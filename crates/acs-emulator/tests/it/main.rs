@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod connections;
 mod controls;
+mod durable;
 mod entra;
 mod faults;
 mod identity;
