@@ -11,7 +11,7 @@ use acs_token::TokenClaims;
 const BINARY: &str = env!("CARGO_BIN_EXE_acs-emulator");
 
 /// Stops the emulator process even when an assertion fails first.
-struct KillOnDrop(std::process::Child);
+pub(crate) struct KillOnDrop(pub(crate) std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -161,7 +161,7 @@ fn tls_mode_writes_the_certificate_before_printing_an_https_connection_string() 
 
 /// Starts the binary with `args` and `env`, and reads its output up to the connection string:
 /// the lines printed before it, and the connection string.
-fn start_binary(
+pub(crate) fn start_binary(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (
@@ -190,7 +190,7 @@ fn start_binary(
 }
 
 /// A signed request to `path_and_query` of the emulator behind `connection_string`.
-fn signed(
+pub(crate) fn signed(
     connection_string: &ConnectionString,
     path_and_query: &str,
     body: &[u8],

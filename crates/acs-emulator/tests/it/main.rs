@@ -9,5 +9,6 @@ mod durable;
 mod entra;
 mod faults;
 mod identity;
+mod load;
 mod secrets;
 mod tls;
