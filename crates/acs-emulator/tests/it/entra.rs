@@ -1,7 +1,8 @@
 //! The two Entra token exchange routes.
 
-mod common;
+use crate::common;
 
+use crate::common::{Auth, encode, keys, send};
 use acs_emulator::{
     ENTRA_EXCHANGE_API_VERSION, Emulator, IdentityState, ManualClock, RunningEmulator,
     TEAMS_EXTENSION_EXCHANGE_API_VERSION,
@@ -9,7 +10,6 @@ use acs_emulator::{
 use acs_identifiers::{CommunicationIdentifier, CommunicationIdentifierKind};
 use acs_token::TokenClaims;
 use acs_token::test_util::TokenBuilder;
-use common::{Auth, encode, keys, send};
 use http::{Method, StatusCode};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -18,6 +18,10 @@ const START: OffsetDateTime = datetime!(2032-07-08 09:10:11 UTC);
 const TENANT: &str = "45ab2481-1c1c-4005-be24-0ffb879b1130";
 const ENTRA: &str = "/access/entra/:exchangeAccessToken?api-version=2025-03-02-preview";
 const TEAMS: &str = "/access/teamsExtension/:exchangeAccessToken?api-version=2025-06-30";
+
+/// Entra object IDs.
+const CAROL: &str = "1d2c3b4a-0000-4000-8000-00000000ca01";
+const ERIN: &str = "1d2c3b4a-0000-4000-8000-00000000e201";
 
 async fn emulator(clock: &ManualClock) -> RunningEmulator {
     Emulator::builder()
@@ -168,7 +172,7 @@ async fn the_teams_extension_route_answers_a_teams_extension_user() {
 async fn each_exchange_route_takes_only_its_api_version() {
     let clock = ManualClock::new(START);
     let emulator = emulator(&clock).await;
-    let bearer = entra_token("carol");
+    let bearer = entra_token(CAROL);
     for (route, own, other) in [
         (
             "/access/entra/:exchangeAccessToken",
@@ -215,9 +219,44 @@ async fn test_mode_lifetime_applies_to_exchanges() {
         .start()
         .await
         .unwrap();
-    let answer = exchange(&emulator, TEAMS, &entra_token("erin")).await;
+    let answer = exchange(&emulator, TEAMS, &entra_token(ERIN)).await;
     assert_eq!(
         answer.json["accessToken"]["expiresOn"],
         "2032-07-08T09:10:26.0000000+00:00"
     );
+}
+
+/// The Teams extension route builds the identity ID from `tid` and `oid`: only GUIDs are
+/// taken (upper-case ones are written lower-case), anything else is a typed 400, and a token
+/// without them gets IDs derived from its subject.
+#[tokio::test]
+async fn teams_extension_ids_take_only_guid_claims() {
+    let clock = ManualClock::new(START);
+    let emulator = emulator(&clock).await;
+    let with = |tid: &str, oid: &str| {
+        TokenBuilder::new()
+            .claim("tid", tid)
+            .claim("oid", oid)
+            .exp((START + Duration::hours(1)).unix_timestamp())
+            .build()
+    };
+    for (tid, oid, target) in [
+        ("t/../x", ERIN, "tid"),
+        (TENANT, "x:y", "oid"),
+        (TENANT, "1d2c3b4a00004000800000000000e201", "oid"),
+        ("{45ab2481-1c1c-4005-be24-0ffb879b1130}", ERIN, "tid"),
+    ] {
+        let answer = exchange(&emulator, TEAMS, &with(tid, oid)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{tid} {oid}");
+        assert_eq!(answer.inner_code(), "InvalidTokenClaim");
+        assert_eq!(answer.json["error"]["target"], target);
+    }
+    let upper = exchange(&emulator, TEAMS, &with(&TENANT.to_uppercase(), ERIN)).await;
+    assert_eq!(upper.status, StatusCode::OK, "{}", upper.text);
+    assert_eq!(
+        upper.json["identity"]["id"],
+        format!("8:acs:bbbcbc1e-9f06-482a-b5d8-20e3f26ef0cd_{TENANT}_{ERIN}")
+    );
+    // Only identities from good claims were made.
+    assert_eq!(emulator.identities().len(), 1);
 }

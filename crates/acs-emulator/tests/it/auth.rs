@@ -1,10 +1,10 @@
 //! HMAC verification and bearer tokens on the identity routes.
 
-mod common;
+use crate::common;
 
+use crate::common::{Auth, send, send_signed};
 use acs_auth::{AccessKey, ConnectionString, HmacSigner};
 use acs_emulator::{Clock as _, Emulator, ManualClock, RunningEmulator};
-use common::{Auth, send, send_signed};
 use http::{Method, StatusCode};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};

@@ -26,6 +26,18 @@ pub enum Auth {
     None,
 }
 
+/// HMAC with the emulator's own key, dated now on the system clock.
+pub fn hmac_now() -> Auth {
+    Auth::Hmac {
+        at: OffsetDateTime::now_utc(),
+    }
+}
+
+/// HMAC with the emulator's own key, dated at `clock`'s reading.
+pub fn hmac_on(clock: &impl acs_emulator::Clock) -> Auth {
+    Auth::Hmac { at: clock.now() }
+}
+
 /// An answer: status, headers, body as text and as JSON (`Null` when empty or not JSON).
 #[derive(Debug)]
 pub struct Answer {
@@ -86,6 +98,38 @@ pub async fn send(
     send_signed(request).await
 }
 
+/// Sends `body` to the emulator's control route `path` (`/_emulator/...`) as a local tool
+/// would: JSON, with the control header.
+pub async fn control(
+    emulator: &RunningEmulator,
+    method: Method,
+    path: &str,
+    body: &[u8],
+) -> Answer {
+    let url = format!("http://{}{}", emulator.local_addr(), path);
+    let request = http::Request::builder()
+        .method(method)
+        .uri(&url)
+        .header("content-type", "application/json")
+        .header(acs_emulator::CONTROL_HEADER, "1")
+        .body(body.to_vec())
+        .expect("a valid request");
+    send_signed(request).await
+}
+
+/// Writes `request` (raw HTTP/1.1 text, which should say `Connection: close`) to the emulator
+/// over plain TCP and returns everything it answers until it closes the connection.
+pub async fn raw(emulator: &RunningEmulator, request: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(emulator.local_addr())
+        .await
+        .expect("the emulator accepts");
+    stream.write_all(request.as_bytes()).await.expect("written");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 /// Sends an already built (and possibly signed) request.
 pub async fn send_signed(request: http::Request<Vec<u8>>) -> Answer {
     let request = reqwest::Request::try_from(request).expect("a reqwest request");
@@ -120,4 +164,25 @@ pub fn keys(value: &Value) -> Vec<&str> {
         .collect();
     keys.sort_unstable();
     keys
+}
+
+/// A fresh directory under the target directory, removed on drop.
+pub struct ScratchDir(pub std::path::PathBuf);
+
+impl ScratchDir {
+    pub fn new(name: &str) -> Self {
+        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "acs-emulator-{name}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        Self(path)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -1,25 +1,18 @@
 //! Fault injection, the request log, and stopping.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
+use crate::common::{Auth, control, encode, hmac_now, send};
 use acs_emulator::{Emulator, Fault, Route, RunningEmulator};
-use common::{Auth, encode, send};
 use http::{Method, StatusCode};
 use serde_json::json;
-use time::OffsetDateTime;
 
 const CREATE: &str = "/identities?api-version=2025-06-30";
 
-fn hmac() -> Auth {
-    Auth::Hmac {
-        at: OffsetDateTime::now_utc(),
-    }
-}
-
 async fn create(emulator: &RunningEmulator) -> common::Answer {
-    send(emulator, Method::POST, CREATE, b"{}", hmac()).await
+    send(emulator, Method::POST, CREATE, b"{}", hmac_now()).await
 }
 
 #[tokio::test]
@@ -44,13 +37,13 @@ async fn a_status_fault_answers_n_times_then_the_route_works_again() {
     for _ in 0..2 {
         // Other routes are untouched by a fault aimed at one route.
         assert_eq!(create(&emulator).await.status, StatusCode::CREATED);
-        let answer = send(&emulator, Method::POST, &path, body.as_bytes(), hmac()).await;
+        let answer = send(&emulator, Method::POST, &path, body.as_bytes(), hmac_now()).await;
         assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(answer.headers["retry-after"], "0");
         assert_eq!(answer.error_code(), "ServiceUnavailable");
     }
     assert_eq!(emulator.pending_faults(), 0);
-    let answer = send(&emulator, Method::POST, &path, body.as_bytes(), hmac()).await;
+    let answer = send(&emulator, Method::POST, &path, body.as_bytes(), hmac_now()).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(!answer.headers.contains_key("retry-after"));
     assert_eq!(emulator.tokens_issued(&id), 1);
@@ -141,12 +134,11 @@ async fn faults_over_http() {
     let emulator = Emulator::start().await.unwrap();
     let fault =
         json!({"status": 429, "retryAfterSeconds": 2, "times": 1, "route": "createIdentity"});
-    let answer = send(
+    let answer = control(
         &emulator,
         Method::POST,
         "/_emulator/faults",
         fault.to_string().as_bytes(),
-        Auth::None,
     )
     .await;
     assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text);
@@ -159,36 +151,33 @@ async fn faults_over_http() {
         json!({"status": 503, "route": "nope"}),
         json!({"times": 2}),
         json!({"status": 42}),
+        json!({"status": 101}),
+        json!({"status": 600}),
+        json!({"delayMs": 18_446_744_073_709_551_615_u64, "times": 4_294_967_295_u32}),
+        json!({"status": 503, "delayMs": 60_001}),
+        json!({"status": 503, "times": 1001}),
+        json!({"status": 503, "retryAfterSeconds": 3601}),
         json!({"status": 503, "extra": true}),
     ] {
-        let answer = send(
+        let answer = control(
             &emulator,
             Method::POST,
             "/_emulator/faults",
             bad.to_string().as_bytes(),
-            Auth::None,
         )
         .await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
     }
     let queue = json!({"status": 500, "times": 5});
-    send(
+    control(
         &emulator,
         Method::POST,
         "/_emulator/faults",
         queue.to_string().as_bytes(),
-        Auth::None,
     )
     .await;
     assert_eq!(emulator.pending_faults(), 1);
-    let cleared = send(
-        &emulator,
-        Method::DELETE,
-        "/_emulator/faults",
-        b"",
-        Auth::None,
-    )
-    .await;
+    let cleared = control(&emulator, Method::DELETE, "/_emulator/faults", b"").await;
     assert_eq!(cleared.status, StatusCode::NO_CONTENT);
     assert_eq!(emulator.pending_faults(), 0);
     assert_eq!(create(&emulator).await.status, StatusCode::CREATED);

@@ -1,13 +1,11 @@
 //! The access key and minted tokens never reach Debug output, error bodies or tracing lines.
 
-mod common;
-
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
+use crate::common::{Auth, send};
 use acs_auth::AccessKey;
 use acs_emulator::{Emulator, EmulatorError};
-use common::{Auth, send};
 use http::{Method, StatusCode};
 use time::OffsetDateTime;
 
@@ -50,6 +48,11 @@ impl tracing::Subscriber for Capture {
 #[test]
 fn no_key_or_token_in_debug_errors_or_logs() {
     let capture = Capture::default();
+    // With exactly one dispatcher registered, tracing works out a callsite's cached interest
+    // from the dispatcher of whichever thread meets it first: in this test binary, often another
+    // test's thread, which has none, so the callsite would stay off here. A second registered
+    // dispatcher makes tracing ask every registered one instead.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let _guard = tracing::subscriber::set_default(capture.clone());
     // One thread: the server's log lines land in this thread's subscriber.
     let runtime = tokio::runtime::Builder::new_current_thread()

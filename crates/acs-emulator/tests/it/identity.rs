@@ -1,13 +1,13 @@
 //! The identity routes: shapes, status codes, api-versions, validation, revocation, deletion.
 
-mod common;
+use crate::common;
 
+use crate::common::{Auth, encode, keys, send};
 use acs_emulator::{
     Emulator, IDENTITY_API_VERSIONS, IdentityState, ManualClock, Route, RunningEmulator,
     TokenStatus,
 };
 use acs_token::{AccessToken, TokenClaims};
-use common::{Auth, encode, keys, send};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::macros::datetime;
@@ -26,8 +26,7 @@ async fn emulator(clock: &ManualClock) -> RunningEmulator {
 }
 
 fn hmac(clock: &ManualClock) -> Auth {
-    use acs_emulator::Clock as _;
-    Auth::Hmac { at: clock.now() }
+    common::hmac_on(clock)
 }
 
 async fn create(emulator: &RunningEmulator, clock: &ManualClock, body: &Value) -> Value {
@@ -434,17 +433,21 @@ fn clock_now(clock: &ManualClock) -> OffsetDateTime {
     clock.now()
 }
 
+/// Entra object IDs of two Teams users.
+const USER_1: &str = "6e1f2a4b-1c1c-4005-be24-0ffb879b1130";
+const USER_2: &str = "0b8e3c55-9f06-482a-b5d8-20e3f26ef0cd";
+
 #[tokio::test]
 async fn teams_user_exchange() {
     let clock = ManualClock::new(START);
     let emulator = emulator(&clock).await;
     let path = format!("/teamsUser/:exchangeAccessToken?{V}");
     let entra = acs_token::test_util::TokenBuilder::new()
-        .claim("oid", "user-1")
+        .claim("oid", USER_1)
         .claim("appid", "app-1")
         .exp((START + Duration::hours(1)).unix_timestamp())
         .build();
-    let body = json!({"token": entra, "appId": "app-1", "userId": "user-1"});
+    let body = json!({"token": entra, "appId": "app-1", "userId": USER_1});
     let answer = send(
         &emulator,
         Method::POST,
@@ -456,7 +459,10 @@ async fn teams_user_exchange() {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     assert_eq!(keys(&answer.json), ["expiresOn", "token"]);
     let claims = TokenClaims::decode(answer.json["token"].as_str().unwrap()).unwrap();
-    assert_eq!(claims.skype_id.as_deref(), Some("orgid:user-1"));
+    assert_eq!(
+        claims.skype_id.as_deref(),
+        Some(format!("orgid:{USER_1}").as_str())
+    );
     assert_eq!(
         claims.expires_on.unix_timestamp(),
         expires_on(&answer.json["expiresOn"]).unix_timestamp()
@@ -467,7 +473,7 @@ async fn teams_user_exchange() {
     );
 
     // An opaque token is taken as is.
-    let opaque = json!({"token": "opaque", "appId": "a", "userId": "u"});
+    let opaque = json!({"token": "opaque", "appId": "a", "userId": USER_1});
     let answer = send(
         &emulator,
         Method::POST,
@@ -485,17 +491,28 @@ async fn teams_user_exchange() {
             "MissingField",
         ),
         (
-            json!({"token": "", "appId": "a", "userId": "u"}),
+            json!({"token": "", "appId": "a", "userId": USER_1}),
             StatusCode::BAD_REQUEST,
             "MissingField",
         ),
         (
-            json!({"token": entra, "appId": "app-1", "userId": "user-2"}),
+            json!({"token": entra, "appId": "app-1", "userId": USER_2}),
             StatusCode::BAD_REQUEST,
             "UserIdMismatch",
         ),
+        // The user ID becomes part of `8:orgid:<userId>`: only a GUID is taken.
         (
-            json!({"token": entra, "appId": "app-2", "userId": "user-1"}),
+            json!({"token": "opaque", "appId": "a", "userId": "t/../x:y"}),
+            StatusCode::BAD_REQUEST,
+            "InvalidUserId",
+        ),
+        (
+            json!({"token": "opaque", "appId": "a", "userId": "user-1"}),
+            StatusCode::BAD_REQUEST,
+            "InvalidUserId",
+        ),
+        (
+            json!({"token": entra, "appId": "app-2", "userId": USER_1}),
             StatusCode::BAD_REQUEST,
             "AppIdMismatch",
         ),
@@ -549,11 +566,12 @@ async fn unknown_paths_and_methods() {
     .await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer.error_code(), "MethodNotAllowed");
+    // A path that matches nothing is not recorded (a flood of them must not fill the record).
     let records = emulator.requests();
-    assert_eq!(records.len(), 2);
+    assert_eq!(records.len(), 1);
     assert_eq!(records[0].route, None);
-    assert_eq!(records[0].path, "/chat");
-    assert_eq!(records[1].status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(records[0].path, "/identities");
+    assert_eq!(records[0].status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
 /// Interop finding (`cargo xtask interop`): both official SDKs send `x-ms-client-request-id` on
