@@ -23,7 +23,7 @@ use acs_emulator::{Clock, Emulator};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-const PAGE: &str = include_str!("../../../docs/troubleshooting.md");
+const PAGE: &str = include_str!("../../../../docs/troubleshooting.md");
 
 /// The year-3000 sample token of the official tests.
 const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjMyNTAzNjgwMDAwfQ.9i7FNNHHJT8cOzo-yrAUJyBSfJ-tPPk2emcHavOEpWc";

@@ -7,12 +7,12 @@
 //! `acs-identity`.
 
 #[allow(dead_code)]
-#[path = "../../../examples/quickstart.rs"]
-mod quickstart;
+#[path = "../../../../examples/quickstart.rs"]
+mod example;
 
 use std::time::Duration;
 
-use quickstart::{QuickstartConfig, run};
+use example::{QuickstartConfig, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quickstart_creates_refreshes_and_cleans_up() {

@@ -1,0 +1,4 @@
+//! acs-common's integration tests: one test binary, one module per topic.
+
+mod quickstart;
+mod troubleshooting;
