@@ -154,28 +154,29 @@ where
             let url = url?;
             let call = Call::new(operation, Method::GET, url);
             let (collection, response): (Collection<T>, _) = pipeline.send_json(&call).await?;
+            // A bad nextLink fails the list when the next page is asked for, so the items of
+            // this page are still delivered.
             let next = match collection.next_link.filter(|link| !link.trim().is_empty()) {
                 None => None,
-                Some(link) => {
-                    let next = pipeline
-                        .resolve_link(&link)
-                        .map_err(|reason| Pipeline::invalid(operation, &response, reason))?;
-                    if next == call.url {
-                        // Following it would ask for the same page forever.
-                        return Err(Pipeline::invalid(
-                            operation,
-                            &response,
-                            "the nextLink repeats the request it answers",
-                        ));
-                    }
-                    Some(next)
-                }
+                Some(link) => Some(match pipeline.resolve_link(&link) {
+                    // Following it would ask for the same page forever.
+                    Ok(next) if next == call.url => Err(Pipeline::invalid(
+                        operation,
+                        &response,
+                        "the nextLink repeats the request it answers",
+                    )),
+                    Ok(next) => Ok(next),
+                    Err(reason) => Err(Pipeline::invalid(operation, &response, reason)),
+                }),
             };
             let page = ChatPage {
                 items: collection.value,
-                continuation_token: next.as_ref().map(|url| url.as_str().to_owned()),
+                continuation_token: match &next {
+                    Some(Ok(url)) => Some(url.as_str().to_owned()),
+                    _ => None,
+                },
             };
-            Ok(Some((page, next.map(Ok))))
+            Ok(Some((page, next)))
         }
     })
     .boxed();
