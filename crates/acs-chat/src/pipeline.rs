@@ -124,10 +124,13 @@ impl Pipeline {
                 {
                     forced_refresh = true;
                     tracing::debug!(%operation, "the service refused the token (401): asking the credential for a new one");
-                    match refresh_rejected(&self.credential, &used).await {
+                    // Single flight in the credential: concurrent requests refused with the same
+                    // token share one refresher call, and one whose token was already replaced
+                    // gets the new one at once.
+                    match self.credential.refresh_rejected(&used).await {
                         Ok(fresh) if fresh.token() != used.token() => token = fresh,
                         // No other token to try (a fixed token): the 401 is the answer.
-                        Ok(_) => {
+                        Ok(_) | Err(CredentialError::CannotRefresh) => {
                             return Err(ChatError::Request {
                                 operation,
                                 source: error,
@@ -198,19 +201,4 @@ impl Pipeline {
             source: response.decode_error(acs_http::DecodeError::new(reason)),
         }
     }
-}
-
-/// Asks the credential for a token other than `rejected` (the one the service refused).
-///
-/// The credential's forced refresh (`refresh_rejected`) is single flight: concurrent requests
-/// refused with the same token share one refresher call, and a caller whose token was already
-/// replaced gets the new one at once.
-async fn refresh_rejected(
-    credential: &CommunicationTokenCredential,
-    rejected: &AccessToken,
-) -> Result<AccessToken, CredentialError> {
-    // TODO(h1 contract 5): `credential.refresh_rejected(rejected).await` once acs-refresh has
-    // it. Until then the credential's current token is all there is to try.
-    let _ = rejected;
-    credential.get_token().await
 }

@@ -87,7 +87,6 @@ async fn a_401_with_a_fixed_token_is_returned_after_one_request() {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "needs CommunicationTokenCredential::refresh_rejected from acs-refresh (h1)"]
 async fn a_401_forces_one_refresh_and_the_request_is_resent_with_the_new_token() {
     let server = TestServer::start().await;
     server.enqueue(Reply::acs_error(
@@ -117,7 +116,6 @@ async fn a_401_forces_one_refresh_and_the_request_is_resent_with_the_new_token()
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "needs CommunicationTokenCredential::refresh_rejected from acs-refresh (h1)"]
 async fn a_second_401_is_returned_as_the_error() {
     let server = TestServer::start().await;
     server.enqueue(Reply::acs_error(401, "Unauthorized", "first"));
@@ -136,11 +134,11 @@ async fn a_second_401_is_returned_as_the_error() {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "needs CommunicationTokenCredential::refresh_rejected from acs-refresh (h1)"]
 async fn concurrent_401s_with_the_same_token_share_one_refresh() {
     let server = TestServer::start().await;
-    server.respond_with(|request| {
-        if request.header("authorization") == Some(format!("Bearer {}", jwt(1)).as_str()) {
+    let refused = format!("Bearer {}", jwt(1));
+    server.respond_with(move |request| {
+        if request.header("authorization") == Some(refused.as_str()) {
             Reply::acs_error(401, "Unauthorized", "old token")
         } else {
             Reply::status(204)
@@ -148,13 +146,6 @@ async fn concurrent_401s_with_the_same_token_share_one_refresh() {
     });
     let (credential, calls) = counting_credential();
     let client = client_with(&server, credential);
-    client
-        .chat_thread_client("19:x@thread.v2")
-        .unwrap()
-        .properties()
-        .await
-        .ok();
-    let before = calls.load(Ordering::SeqCst);
 
     let deletes = (0..8).map(|i| {
         let client = client.clone();
@@ -167,9 +158,63 @@ async fn concurrent_401s_with_the_same_token_share_one_refresh() {
     for result in futures::future::join_all(deletes).await {
         result.expect("deleted with the refreshed token");
     }
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        before,
-        "the token was already replaced"
+
+    // One refresh for the first token, one forced refresh shared by all eight 401s.
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 16);
+    assert_eq!(requests.iter().filter(|r| bearer(r) == jwt(2)).count(), 8);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_token_refreshed_between_retries_is_used_by_the_next_attempt() {
+    let server = TestServer::start().await;
+    server.enqueue(Reply::status(503));
+    server.enqueue(Reply::status(204));
+    let (credential, _) = counting_credential();
+    let client = client_with(&server, credential.clone());
+    let first = credential.get_token().await.unwrap();
+
+    // Between the attempts, another request gets the token refused and replaces it.
+    let replace = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        credential.refresh_rejected(&first).await.unwrap()
+    };
+    let (deleted, replaced) = tokio::join!(client.delete_chat_thread("19:x@thread.v2"), replace);
+
+    deleted.expect("deleted on the retry");
+    let requests = server.requests();
+    assert_eq!(bearer(&requests[0]), jwt(1));
+    assert_eq!(bearer(&requests[1]), replaced.token());
+    assert_eq!(replaced.token(), jwt(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refresher_failure_after_a_401_is_a_credential_error() {
+    let server = TestServer::start().await;
+    server.respond_with(|_| Reply::acs_error(401, "Unauthorized", "no"));
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counter = std::sync::Arc::clone(&calls);
+    let refresher = move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n == 0 {
+                Ok(jwt(1))
+            } else {
+                Err(std::io::Error::other("the token service is down"))
+            }
+        }
+    };
+    let credential = acs_chat::CommunicationTokenCredential::with_refresh(
+        acs_refresh::CommunicationTokenRefreshOptions::new(refresher),
     );
+    let client = client_with(&server, credential);
+
+    let error = client
+        .delete_chat_thread("19:x@thread.v2")
+        .await
+        .unwrap_err();
+
+    assert!(matches!(error, ChatError::Credential { .. }), "{error:?}");
+    assert_eq!(server.request_count(), 1);
 }
