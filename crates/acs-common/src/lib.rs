@@ -58,12 +58,23 @@ pub mod identity {
     pub use acs_identity::*;
 }
 
+/// Chat as a chat user: [`chat::ChatClient`] creates, lists and deletes threads, and
+/// [`chat::ChatThreadClient`] sends and lists messages, manages participants, read receipts and
+/// typing notifications, authorized by a [`credential::CommunicationTokenCredential`].
+///
+/// This is the [`acs_chat`] crate (feature `chat`, on by default).
+#[cfg(feature = "chat")]
+pub mod chat {
+    #[doc(inline)]
+    pub use acs_chat::*;
+}
+
 /// The HTTP pieces the service clients share: [`http::HttpClient`], [`http::RetryPolicy`],
 /// [`http::HttpError`] and [`http::ServiceError`], to configure retries or inspect a failed
-/// request of [`entra`] or [`identity`].
+/// request of [`entra`], [`identity`] or [`chat`].
 ///
-/// This is the [`acs_http`] crate (with feature `entra` or `identity`).
-#[cfg(any(feature = "entra", feature = "identity"))]
+/// This is the [`acs_http`] crate (with feature `entra`, `identity` or `chat`).
+#[cfg(any(feature = "entra", feature = "identity", feature = "chat"))]
 pub mod http {
     #[doc(inline)]
     pub use acs_http::*;
