@@ -146,7 +146,7 @@ fn describe(error: &HttpError) -> String {
         return String::new();
     };
     let hint = if error.status() == Some(StatusCode::UNAUTHORIZED) {
-        " (the token was refused, also after asking the credential for a new one)"
+        " (the service refused the token)"
     } else {
         ""
     };

@@ -262,10 +262,10 @@ impl Pipeline {
                     || url.host_str() != endpoint.host_str()
                     || url.port_or_known_default() != endpoint.port_or_known_default()
                 {
-                    return Err("the nextLink is not a URL of the client's endpoint");
+                    return Err("the link is not on the client's endpoint (scheme, host and port)");
                 }
                 if !url.username().is_empty() || url.password().is_some() {
-                    return Err("the nextLink carries a user name or password");
+                    return Err("the link carries a user name or password");
                 }
                 url
             }
@@ -278,7 +278,7 @@ impl Pipeline {
                 url.set_query(query);
                 url
             }
-            Err(_) => return Err("the nextLink is not a URL"),
+            Err(_) => return Err("the link is not a URL"),
         };
         url.set_fragment(None);
         if !url.query_pairs().any(|(name, _)| name == "api-version") {

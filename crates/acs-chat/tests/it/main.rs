@@ -2,6 +2,7 @@
 //! 127.0.0.1, paging, errors, retries and the 401 refresh, typing throttling, and secrets.
 
 mod common;
+mod docs;
 mod errors;
 mod paging;
 mod retries;
