@@ -3,6 +3,7 @@
 
 mod common;
 mod docs;
+mod emulator;
 mod errors;
 mod paging;
 mod retries;
