@@ -8,5 +8,6 @@ mod errors;
 mod paging;
 mod retries;
 mod secrets;
+mod types;
 mod typing;
 mod wire;
