@@ -151,6 +151,14 @@ impl Pipeline {
         call: &Call,
     ) -> Result<(T, Response), ChatError> {
         let response = self.send(call).await?;
+        // Every chat answer is an object; serde would also read some structs from an array.
+        if response.body().trim_ascii_start().first() != Some(&b'{') {
+            return Err(Pipeline::invalid(
+                call.operation,
+                &response,
+                "the answer is not a JSON object",
+            ));
+        }
         let value = response
             .json()
             .map_err(|source| ChatError::InvalidResponse {

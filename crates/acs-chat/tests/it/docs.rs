@@ -46,7 +46,7 @@ impl Page {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn chat_errors_are_documented() {
     let mut page = Page::default();
     let server = TestServer::start().await;
@@ -87,7 +87,7 @@ async fn chat_errors_are_documented() {
     for _ in 0..4 {
         server.enqueue(
             Reply::acs_error(429, "TooManyRequests", "Rate limit exceeded.")
-                .header("retry-after", "1"),
+                .header("retry-after", "0"),
         );
     }
     page.quotes(&thread(&server).send_message("hi").await.unwrap_err());

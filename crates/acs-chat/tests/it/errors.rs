@@ -212,3 +212,85 @@ async fn a_closed_credential_is_a_credential_error_and_nothing_is_sent() {
     );
     assert_eq!(server.request_count(), 0);
 }
+
+#[tokio::test]
+async fn garbage_success_bodies_are_invalid_responses_for_every_operation_that_reads_one() {
+    use futures::TryStreamExt;
+
+    let bodies = [
+        "",
+        "null",
+        "[]",
+        "{",
+        "\"text\"",
+        "{\"value\":{},\"chatThread\":1,\"id\":2,\"invalidParticipants\":3}",
+        "\u{0}\u{1}",
+    ];
+    let server = TestServer::start().await;
+    let client = client(&server);
+    let thread = thread(&server);
+    for body in bodies {
+        let reply = || {
+            Reply::status(200)
+                .header("content-type", "application/json")
+                .body(body)
+        };
+        let mut errors = Vec::new();
+        server.enqueue(reply());
+        errors.push(
+            client
+                .create_chat_thread(CreateChatThreadOptions::new("t"))
+                .await
+                .map(drop),
+        );
+        server.enqueue(reply());
+        errors.push(thread.properties().await.map(drop));
+        server.enqueue(reply());
+        errors.push(thread.send_message("hi").await.map(drop));
+        server.enqueue(reply());
+        errors.push(thread.get_message("1").await.map(drop));
+        server.enqueue(reply());
+        errors.push(
+            thread
+                .add_participants([acs_chat::ChatParticipant::new(
+                    acs_chat::CommunicationIdentifier::from_raw_id("8:acs:r_u2"),
+                )])
+                .await
+                .map(drop),
+        );
+        for list in 0..4 {
+            server.enqueue(reply());
+            let result = match list {
+                0 => client
+                    .list_chat_threads(Default::default())
+                    .try_collect::<Vec<_>>()
+                    .await
+                    .map(drop),
+                1 => thread
+                    .list_messages(Default::default())
+                    .try_collect::<Vec<_>>()
+                    .await
+                    .map(drop),
+                2 => thread
+                    .list_participants(Default::default())
+                    .try_collect::<Vec<_>>()
+                    .await
+                    .map(drop),
+                _ => thread
+                    .list_read_receipts(Default::default())
+                    .try_collect::<Vec<_>>()
+                    .await
+                    .map(drop),
+            };
+            errors.push(result);
+        }
+        for result in errors {
+            let error = result.expect_err(body);
+            assert!(
+                matches!(error, ChatError::InvalidResponse { .. }),
+                "{body:?}: {error:?}"
+            );
+            assert_eq!(error.status(), Some(http::StatusCode::OK));
+        }
+    }
+}

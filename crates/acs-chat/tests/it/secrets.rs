@@ -19,7 +19,7 @@ fn assert_free_of_tokens(text: &str) {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn debug_display_errors_and_logs_hold_no_token() {
     let (logs, _guard) = LogCapture::install();
     let server = TestServer::start().await;
