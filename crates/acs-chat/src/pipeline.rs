@@ -55,7 +55,7 @@ pub(crate) struct Call {
     pub(crate) operation: ChatOperation,
     pub(crate) method: Method,
     pub(crate) url: Url,
-    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) body: Option<bytes::Bytes>,
     pub(crate) repeatability_id: Option<String>,
 }
 
@@ -79,7 +79,7 @@ impl Call {
             argument: "request body",
             reason: "could not be serialized as JSON",
         })?;
-        self.body = Some(bytes);
+        self.body = Some(bytes.into());
         Ok(self)
     }
 }
