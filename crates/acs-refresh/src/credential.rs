@@ -22,8 +22,9 @@ use crate::snapshot::Snapshot;
 /// Cloning is cheap and clones share everything: the cached token, the single refresh in
 /// flight, the background task. It is `Send + Sync` and works on any Tokio runtime flavour.
 ///
-/// - [`get_token`](Self::get_token) on a valid cached token takes no lock, does not allocate
-///   and reads the wall clock at most once.
+/// - [`get_token`](Self::get_token) on a valid cached token takes no lock, reads the wall
+///   clock at most once and writes no memory shared with other threads; it allocates only the
+///   first time a thread gets a given token.
 /// - At most one refresher call is in flight, whoever asked for it; callers that still have an
 ///   unexpired token never wait for it, and a caller that drops its `get_token` future cancels
 ///   nothing.
