@@ -438,8 +438,8 @@ impl Inner {
     /// The decision of [`next_step`](Self::next_step), under the lock. Returns whether a
     /// refresh was requested. Leaves a task to spawn in `launch` when none was running. With
     /// a `rejected` token that is still the current one, that token is never served. Leaves
-    /// a watchdog to spawn in `watchdog` when a caller is to wait for an outcome nobody
-    /// watches yet.
+    /// a watchdog to spawn in `watchdog` when a refresh is pending that no watchdog watches
+    /// yet.
     fn decide(
         self: &Arc<Self>,
         state: &mut State,
@@ -491,15 +491,9 @@ impl Inner {
             state.demand = true;
             requested = true;
         }
-        if let Some(token) = servable(&snapshot) {
-            Ok((Step::Serve(token), requested))
-        } else if state.pending {
-            let step = Step::Wait {
-                ticket: state.epoch,
-                outcomes: engine.outcomes.subscribe(),
-            };
-            // Someone waits for this outcome: make sure it comes even if the task's runtime
-            // is no longer driven.
+        if state.pending {
+            // A caller requested this outcome or waits for it: make sure it comes even if the
+            // task's runtime is no longer driven.
             let watched = (state.epoch, state.driver_generation);
             if state.watchdog != Some(watched) {
                 state.watchdog = Some(watched);
@@ -509,6 +503,14 @@ impl Inner {
                     engine.timeout,
                 ));
             }
+        }
+        if let Some(token) = servable(&snapshot) {
+            Ok((Step::Serve(token), requested))
+        } else if state.pending {
+            let step = Step::Wait {
+                ticket: state.epoch,
+                outcomes: engine.outcomes.subscribe(),
+            };
             Ok((step, requested))
         } else {
             Err(state
