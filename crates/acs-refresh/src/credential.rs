@@ -22,8 +22,9 @@ use crate::snapshot::Snapshot;
 /// Cloning is cheap and clones share everything: the cached token, the single refresh in
 /// flight, the background task. It is `Send + Sync` and works on any Tokio runtime flavour.
 ///
-/// - [`get_token`](Self::get_token) on a valid cached token takes no lock, does not allocate
-///   and reads the wall clock at most once.
+/// - [`get_token`](Self::get_token) on a valid cached token takes no lock, reads the wall
+///   clock at most once and writes no memory shared with other threads; it allocates only the
+///   first time a thread gets a given token.
 /// - At most one refresher call is in flight, whoever asked for it; callers that still have an
 ///   unexpired token never wait for it, and a caller that drops its `get_token` future cancels
 ///   nothing.
@@ -437,8 +438,8 @@ impl Inner {
     /// The decision of [`next_step`](Self::next_step), under the lock. Returns whether a
     /// refresh was requested. Leaves a task to spawn in `launch` when none was running. With
     /// a `rejected` token that is still the current one, that token is never served. Leaves
-    /// a watchdog to spawn in `watchdog` when a caller is to wait for an outcome nobody
-    /// watches yet.
+    /// a watchdog to spawn in `watchdog` when a refresh is pending that no watchdog watches
+    /// yet.
     fn decide(
         self: &Arc<Self>,
         state: &mut State,
@@ -490,15 +491,9 @@ impl Inner {
             state.demand = true;
             requested = true;
         }
-        if let Some(token) = servable(&snapshot) {
-            Ok((Step::Serve(token), requested))
-        } else if state.pending {
-            let step = Step::Wait {
-                ticket: state.epoch,
-                outcomes: engine.outcomes.subscribe(),
-            };
-            // Someone waits for this outcome: make sure it comes even if the task's runtime
-            // is no longer driven.
+        if state.pending {
+            // A caller requested this outcome or waits for it: make sure it comes even if the
+            // task's runtime is no longer driven.
             let watched = (state.epoch, state.driver_generation);
             if state.watchdog != Some(watched) {
                 state.watchdog = Some(watched);
@@ -508,6 +503,14 @@ impl Inner {
                     engine.timeout,
                 ));
             }
+        }
+        if let Some(token) = servable(&snapshot) {
+            Ok((Step::Serve(token), requested))
+        } else if state.pending {
+            let step = Step::Wait {
+                ticket: state.epoch,
+                outcomes: engine.outcomes.subscribe(),
+            };
             Ok((step, requested))
         } else {
             Err(state

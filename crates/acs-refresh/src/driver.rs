@@ -118,9 +118,11 @@ const STALL_MARGIN: Duration = Duration::from_secs(1);
 /// [`STALL_MARGIN`]), even when the background task's runtime is alive but no longer driven
 /// (say a current-thread runtime whose thread now blocks in `join()` while other threads, on
 /// runtimes of their own, use the credential): nothing then polls the task, not even its
-/// timeout. Spawned on the runtime of the first caller that waits for a given outcome, which is
-/// being driven since that caller awaits; it gives the stalled task up and starts a new one
-/// on its own runtime. At most one per outcome; it holds only a `Weak` to the credential.
+/// timeout. Spawned on the runtime of the first caller that requests or waits for a given
+/// outcome (a caller that just requested a refresh for a token about to expire was driven a
+/// moment ago and is likely to be again; a waiting caller is being driven); it gives the
+/// stalled task up and starts a new one on its own runtime. At most one per outcome; it holds
+/// only a `Weak` to the credential.
 ///
 /// Like a [`Launch`], it takes the state lock when dropped: drop or spawn it only after that
 /// lock is released.

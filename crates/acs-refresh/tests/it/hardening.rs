@@ -85,6 +85,45 @@ fn a_task_on_a_runtime_nobody_drives_is_replaced_within_the_refresher_timeout() 
     drop(idle);
 }
 
+#[test]
+fn a_stalled_task_is_replaced_before_expiry_when_a_caller_asks_in_the_refresh_window() {
+    let wall = ManualClock::new();
+    let calls = Calls::new();
+    let (refresher_wall, refresher_calls) = (wall.clone(), calls.clone());
+    let options = CommunicationTokenRefreshOptions::new(move || {
+        refresher_calls.record();
+        let expires = time::OffsetDateTime::from(refresher_wall.now()) + HOUR;
+        async move { Ok::<_, ServiceDown>(TokenBuilder::new().expires_on(expires).build()) }
+    })
+    .refresh_proactively(true)
+    .refresher_timeout(Duration::from_secs(10))
+    .wall_clock(wall.clone());
+    let credential = CommunicationTokenCredential::with_refresh(options);
+    let idle = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let first = idle.block_on(credential.get_token()).unwrap();
+    assert_eq!(calls.count(), 1);
+
+    // A minute left: the proactive refresh (due 10 minutes before expiry) never ran, since
+    // nothing drives its runtime. A caller in the refresh window gets the valid token at once
+    // and, by asking, has the stalled task replaced well before the token expires.
+    wall.advance(HOUR - MINUTE);
+    let busy = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    busy.block_on(async {
+        assert_eq!(credential.get_token().await.unwrap(), first);
+        tokio::time::sleep(Duration::from_secs(12)).await;
+        assert_eq!(calls.count(), 2);
+        assert!(credential.get_token().await.unwrap().expires_on() > first.expires_on());
+    });
+    drop(idle);
+}
+
 /// A refresher error whose `Display` panics.
 #[derive(Debug)]
 struct DisplayPanics;
