@@ -70,6 +70,14 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|error| failed(error.into()))?;
         let file = dir.join(FILE_NAME);
         let connection = Connection::open(&file).map_err(sqlite_failed)?;
+        // It holds the access key: readable by its owner only (SQLite gives the WAL file the
+        // database file's permissions).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|error| failed(error.into()))?;
+        }
         // A directory in use fails at once rather than after rusqlite's default 5 s wait.
         connection
             .busy_timeout(std::time::Duration::ZERO)
@@ -251,6 +259,15 @@ mod tests {
                 .unwrap();
         }
         let (_store, loaded) = Store::open(&dir).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.join(FILE_NAME))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
         assert_eq!(loaded.access_key.as_deref(), Some(&b"key"[..]));
         assert_eq!(loaded.resource_id.as_deref(), Some("resource"));
         assert_eq!(

@@ -334,6 +334,10 @@ fn acknowledged_writes_survive_kill_9() {
     });
     drop(restarted);
     drop(lines);
+    eprintln!(
+        "durability: {} identities acknowledged before kill -9, {present} present after restart",
+        acknowledged.len()
+    );
     assert_eq!(present, acknowledged.len(), "acknowledged identities lost");
 }
 
