@@ -494,14 +494,14 @@ impl Attempt {
         let now = crate::clock::to_offset_date_time(self.clock.now());
         let token = match refreshed {
             RefreshedToken::Token(token) => token,
-            RefreshedToken::Jwt(text) => match AccessToken::from_jwt(Arc::clone(&text)) {
+            RefreshedToken::Jwt(text) => match AccessToken::from_jwt(Arc::clone(text.expose())) {
                 Ok(token) => token,
                 Err(error) => match self.fallback_lifetime {
                     Some(lifetime) => {
                         warn_fallback_once(&error);
                         let lifetime =
                             time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
-                        AccessToken::new(text, now.saturating_add(lifetime))
+                        AccessToken::new(text.into_inner(), now.saturating_add(lifetime))
                     }
                     None => return Err(CredentialError::InvalidToken(error)),
                 },
