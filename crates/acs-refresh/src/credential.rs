@@ -108,8 +108,9 @@ pub(crate) struct State {
     /// a permit, so no wake-up is lost). One per task: a task that was given up must not
     /// swallow its successor's wake-ups.
     pub(crate) driver_wake: Arc<Notify>,
-    /// The outcome (epoch) and task (generation) a watchdog is watching, if any.
-    pub(crate) watchdog: Option<(u64, u64)>,
+    /// The outcome (epoch) and task (generation) each live watchdog watches, and the runtime
+    /// it runs on: one per outcome and runtime with a caller waiting (see [`driver::Watchdog`]).
+    pub(crate) watchdogs: Vec<((u64, u64), tokio::runtime::Id)>,
     /// Dropped by the background task when it ends (observable in tests).
     pub(crate) driver_alive: Weak<()>,
     /// A refresh was requested or is running.
@@ -438,8 +439,8 @@ impl Inner {
     /// The decision of [`next_step`](Self::next_step), under the lock. Returns whether a
     /// refresh was requested. Leaves a task to spawn in `launch` when none was running. With
     /// a `rejected` token that is still the current one, that token is never served. Leaves
-    /// a watchdog to spawn in `watchdog` when a refresh is pending that no watchdog watches
-    /// yet.
+    /// a watchdog to spawn in `watchdog` when a refresh is pending that no watchdog on this
+    /// runtime watches yet.
     fn decide(
         self: &Arc<Self>,
         state: &mut State,
@@ -491,15 +492,22 @@ impl Inner {
             state.demand = true;
             requested = true;
         }
-        if state.pending {
-            // A caller requested this outcome or waits for it: make sure it comes even if the
-            // task's runtime is no longer driven.
+        if state.pending
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            // A caller requested this outcome or waits for it: make sure it comes (or the
+            // wait ends) in time even if the task's runtime is no longer driven. A watchdog on
+            // another runtime is no help: that runtime may not be driven either.
             let watched = (state.epoch, state.driver_generation);
-            if state.watchdog != Some(watched) {
-                state.watchdog = Some(watched);
+            let key = (watched, runtime.id());
+            // Entries of earlier outcomes are done with.
+            state.watchdogs.retain(|(outcome, _)| *outcome == watched);
+            if !state.watchdogs.contains(&key) {
+                state.watchdogs.push(key);
                 *watchdog = Some(driver::Watchdog::new(
                     Arc::downgrade(self),
                     watched,
+                    runtime,
                     engine.timeout,
                 ));
             }
