@@ -41,11 +41,13 @@ use crate::snapshot::Snapshot;
 /// runtime). If that runtime shuts down (at any moment, even before the task first ran),
 /// callers waiting for the task are released and the next call that needs a refresh starts a
 /// new task on its own runtime. If that runtime stays alive but is no longer driven (its
-/// thread blocks on something else), nothing answers the callers waiting for a refresh: once
-/// the refresher timeout (plus a second) has passed without an answer, a new task starts on
-/// the runtime of the first of those callers, and they get its result. Called outside any
-/// runtime, or on a runtime that is shutting
-/// down, `get_token` still returns a valid cached token, and fails with
+/// thread blocks on something else), nothing polls the task, not even its refresher timeout.
+/// A caller still never waits for a refresh longer than the refresher timeout plus one
+/// second: by then, callers waiting for the stalled task get [`CredentialError::Timeout`],
+/// and a new task starts on the runtime of one of them and refreshes at once for the callers
+/// that come next. (This holds for a caller whose own runtime is driven, as the runtime of an
+/// awaiting caller is.) Called outside any runtime, or on a runtime that is shutting down,
+/// `get_token` still returns a valid cached token, and fails with
 /// [`CredentialError::NoRuntime`] when a refresh would be needed.
 ///
 /// # Time
