@@ -45,8 +45,10 @@ use crate::snapshot::Snapshot;
 /// A caller still never waits for a refresh longer than the refresher timeout plus one
 /// second: by then, callers waiting for the stalled task get [`CredentialError::Timeout`],
 /// and a new task starts on the runtime of one of them and refreshes at once for the callers
-/// that come next. (This holds for a caller whose own runtime is driven, as the runtime of an
-/// awaiting caller is.) Called outside any runtime, or on a runtime that is shutting down,
+/// that come next. (The bound is kept by a timer on each waiting caller's own runtime, which
+/// is driven while the caller awaits. It applies to each refresh a caller waits for: a caller
+/// released because the task's runtime shut down waits again, for a new task.) Called outside
+/// any runtime, or on a runtime that is shutting down,
 /// `get_token` still returns a valid cached token, and fails with
 /// [`CredentialError::NoRuntime`] when a refresh would be needed.
 ///
