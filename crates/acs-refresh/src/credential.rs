@@ -41,11 +41,15 @@ use crate::snapshot::Snapshot;
 /// runtime). If that runtime shuts down (at any moment, even before the task first ran),
 /// callers waiting for the task are released and the next call that needs a refresh starts a
 /// new task on its own runtime. If that runtime stays alive but is no longer driven (its
-/// thread blocks on something else), nothing answers the callers waiting for a refresh: once
-/// the refresher timeout (plus a second) has passed without an answer, a new task starts on
-/// the runtime of the first of those callers, and they get its result. Called outside any
-/// runtime, or on a runtime that is shutting
-/// down, `get_token` still returns a valid cached token, and fails with
+/// thread blocks on something else), nothing polls the task, not even its refresher timeout.
+/// A caller still never waits for a refresh longer than the refresher timeout plus one
+/// second: by then, callers waiting for the stalled task get [`CredentialError::Timeout`],
+/// and a new task starts on the runtime of one of them and refreshes at once for the callers
+/// that come next. (The bound is kept by a timer on each waiting caller's own runtime, which
+/// is driven while the caller awaits. It applies to each refresh a caller waits for: a caller
+/// released because the task's runtime shut down waits again, for a new task.) Called outside
+/// any runtime, or on a runtime that is shutting down,
+/// `get_token` still returns a valid cached token, and fails with
 /// [`CredentialError::NoRuntime`] when a refresh would be needed.
 ///
 /// # Time
@@ -108,8 +112,9 @@ pub(crate) struct State {
     /// a permit, so no wake-up is lost). One per task: a task that was given up must not
     /// swallow its successor's wake-ups.
     pub(crate) driver_wake: Arc<Notify>,
-    /// The outcome (epoch) and task (generation) a watchdog is watching, if any.
-    pub(crate) watchdog: Option<(u64, u64)>,
+    /// The outcome (epoch) and task (generation) each live watchdog watches, and the runtime
+    /// it runs on: one per outcome and runtime with a caller waiting (see [`driver::Watchdog`]).
+    pub(crate) watchdogs: Vec<((u64, u64), tokio::runtime::Id)>,
     /// Dropped by the background task when it ends (observable in tests).
     pub(crate) driver_alive: Weak<()>,
     /// A refresh was requested or is running.
@@ -438,8 +443,8 @@ impl Inner {
     /// The decision of [`next_step`](Self::next_step), under the lock. Returns whether a
     /// refresh was requested. Leaves a task to spawn in `launch` when none was running. With
     /// a `rejected` token that is still the current one, that token is never served. Leaves
-    /// a watchdog to spawn in `watchdog` when a refresh is pending that no watchdog watches
-    /// yet.
+    /// a watchdog to spawn in `watchdog` when a refresh is pending that no watchdog on this
+    /// runtime watches yet.
     fn decide(
         self: &Arc<Self>,
         state: &mut State,
@@ -491,15 +496,22 @@ impl Inner {
             state.demand = true;
             requested = true;
         }
-        if state.pending {
-            // A caller requested this outcome or waits for it: make sure it comes even if the
-            // task's runtime is no longer driven.
+        if state.pending
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            // A caller requested this outcome or waits for it: make sure it comes (or the
+            // wait ends) in time even if the task's runtime is no longer driven. A watchdog on
+            // another runtime is no help: that runtime may not be driven either.
             let watched = (state.epoch, state.driver_generation);
-            if state.watchdog != Some(watched) {
-                state.watchdog = Some(watched);
+            let key = (watched, runtime.id());
+            // Entries of earlier outcomes are done with.
+            state.watchdogs.retain(|(outcome, _)| *outcome == watched);
+            if !state.watchdogs.contains(&key) {
+                state.watchdogs.push(key);
                 *watchdog = Some(driver::Watchdog::new(
                     Arc::downgrade(self),
                     watched,
+                    runtime,
                     engine.timeout,
                 ));
             }

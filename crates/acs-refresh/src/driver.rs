@@ -112,17 +112,23 @@ impl Launch {
 /// How much longer than the refresher timeout an outcome may take before the background task
 /// is deemed stalled: a task that is polled cuts a refresher call off at the timeout and
 /// answers at once.
-const STALL_MARGIN: Duration = Duration::from_secs(1);
+pub(crate) const STALL_MARGIN: Duration = Duration::from_secs(1);
 
-/// Makes sure that callers waiting for an outcome get one within the refresher timeout (plus
-/// [`STALL_MARGIN`]), even when the background task's runtime is alive but no longer driven
+/// Bounds the wait of callers waiting for an outcome: they get one within the refresher timeout
+/// plus [`STALL_MARGIN`], even when the background task's runtime is alive but no longer driven
 /// (say a current-thread runtime whose thread now blocks in `join()` while other threads, on
 /// runtimes of their own, use the credential): nothing then polls the task, not even its
-/// timeout. Spawned on the runtime of the first caller that requests or waits for a given
-/// outcome (a caller that just requested a refresh for a token about to expire was driven a
-/// moment ago and is likely to be again; a waiting caller is being driven); it gives the
-/// stalled task up and starts a new one on its own runtime. At most one per outcome; it holds
-/// only a `Weak` to the credential.
+/// timeout.
+///
+/// Spawned on the runtime of the first caller that requests or waits for a given outcome,
+/// and again on each other runtime with a caller waiting for it: a waiting caller is being
+/// driven, so the watchdog beside it is too (and a caller that just requested a refresh for a
+/// token about to expire was driven a moment ago and is likely to be again). When it fires, it
+/// releases every caller still waiting for that outcome with [`CredentialError::Timeout`]
+/// (their wait began after the watchdog was armed, so none waited longer than the limit), gives
+/// the stalled task up and starts a new one on its own runtime, which calls the refresher at
+/// once for the callers that come next; it then watches that task's outcome. At most one per
+/// outcome and runtime; it holds only a `Weak` to the credential.
 ///
 /// Like a [`Launch`], it takes the state lock when dropped: drop or spawn it only after that
 /// lock is released.
@@ -130,29 +136,45 @@ pub(crate) struct Watchdog {
     weak: Weak<Inner>,
     /// The outcome (epoch) and the task (generation) watched.
     watched: (u64, u64),
-    limit: Duration,
+    runtime: tokio::runtime::Handle,
+    timeout: Duration,
 }
 
 impl Watchdog {
-    pub(crate) fn new(weak: Weak<Inner>, watched: (u64, u64), timeout: Duration) -> Self {
+    /// A watchdog for the `watched` outcome on `runtime`. Call with the state lock held, after
+    /// recording it in `State::watchdogs`.
+    pub(crate) fn new(
+        weak: Weak<Inner>,
+        watched: (u64, u64),
+        runtime: tokio::runtime::Handle,
+        timeout: Duration,
+    ) -> Self {
         Watchdog {
             weak,
             watched,
-            limit: timeout.saturating_add(STALL_MARGIN),
+            runtime,
+            timeout,
         }
     }
 
-    /// Hands the watchdog to the current runtime (none: nothing to do).
+    /// Hands the watchdog to its runtime.
     pub(crate) fn spawn(self) {
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            drop(runtime.spawn(self.watch()));
-        }
+        let runtime = self.runtime.clone();
+        drop(runtime.spawn(self.watch()));
+    }
+
+    fn key(&self) -> ((u64, u64), tokio::runtime::Id) {
+        (self.watched, self.runtime.id())
     }
 
     async fn watch(mut self) {
+        let limit = self.timeout.saturating_add(STALL_MARGIN);
         loop {
-            tokio::time::sleep(self.limit).await;
+            tokio::time::sleep(limit).await;
             let Some(inner) = self.weak.upgrade() else {
+                return;
+            };
+            let Some(engine) = &inner.engine else {
                 return;
             };
             let replacement = {
@@ -167,18 +189,36 @@ impl Watchdog {
                     return;
                 }
                 tracing::warn!(
-                    limit_ms = u64::try_from(self.limit.as_millis()).unwrap_or(u64::MAX),
+                    limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
                     "the credential's background task gave no answer in time (its runtime is \
-                     not being driven); starting a new one"
+                     not being driven); releasing its waiters and starting a new one"
                 );
+                // The callers waiting now have waited long enough: they get a timeout, and
+                // the new task's result goes to the callers that come next.
+                state.epoch += 1;
+                engine.outcomes.send_replace(Outcome {
+                    epoch: state.epoch,
+                    event: Event::Failed(CredentialError::Timeout {
+                        timeout: self.timeout,
+                    }),
+                });
                 // Voids the stalled task and its stop guard: whatever it does if its runtime
                 // runs it again, it leaves the state alone.
                 state.driver_running = false;
+                // Called on this runtime, so it claims a task (unless the credential has no
+                // refresher, which never gets here).
                 let launch = inner.claim_driver(&mut state);
-                state.pending = true;
-                state.demand = true;
-                self.watched = (epoch, state.driver_generation);
-                state.watchdog = Some(self.watched);
+                if launch.is_some() {
+                    state.pending = true;
+                    state.demand = true;
+                } else {
+                    state.pending = false;
+                    state.demand = false;
+                }
+                self.watched = (state.epoch, state.driver_generation);
+                let key = self.key();
+                state.watchdogs.retain(|(watched, _)| *watched == key.0);
+                state.watchdogs.push(key);
                 launch
             };
             drop(inner);
@@ -193,12 +233,11 @@ impl Watchdog {
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
-        // Lets the next waiter arm a new watchdog for this outcome if this one never ran.
+        // Lets the next waiter on this runtime arm a new watchdog for this outcome if this one
+        // never ran.
         if let Some(inner) = self.weak.upgrade() {
-            let mut state = inner.lock_state();
-            if state.watchdog == Some(self.watched) {
-                state.watchdog = None;
-            }
+            let key = self.key();
+            inner.lock_state().watchdogs.retain(|entry| *entry != key);
         }
     }
 }
@@ -494,14 +533,14 @@ impl Attempt {
         let now = crate::clock::to_offset_date_time(self.clock.now());
         let token = match refreshed {
             RefreshedToken::Token(token) => token,
-            RefreshedToken::Jwt(text) => match AccessToken::from_jwt(Arc::clone(&text)) {
+            RefreshedToken::Jwt(text) => match AccessToken::from_jwt(Arc::clone(text.expose())) {
                 Ok(token) => token,
                 Err(error) => match self.fallback_lifetime {
                     Some(lifetime) => {
                         warn_fallback_once(&error);
                         let lifetime =
                             time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
-                        AccessToken::new(text, now.saturating_add(lifetime))
+                        AccessToken::new(text.into_inner(), now.saturating_add(lifetime))
                     }
                     None => return Err(CredentialError::InvalidToken(error)),
                 },

@@ -31,6 +31,12 @@ pub enum CredentialError {
     InvalidToken(#[source] TokenError),
     /// The token refresher did not finish within the
     /// [refresher timeout](crate::CommunicationTokenRefreshOptions::refresher_timeout).
+    ///
+    /// Also returned to callers that waited the refresher timeout plus one second for a
+    /// background task that gave no answer because its runtime is no longer being driven
+    /// (see [Runtime](crate::CommunicationTokenCredential#runtime)): no caller waits longer
+    /// than that. A new task then refreshes at once, so calling again is the fix in both
+    /// cases.
     #[error("the token refresher did not finish within {timeout:?}")]
     Timeout {
         /// The timeout that elapsed.

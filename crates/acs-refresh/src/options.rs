@@ -77,7 +77,8 @@ impl CommunicationTokenRefreshOptions {
 
     /// How long one refresher call may take before it is cut off (its future is dropped) and
     /// the refresh fails with [`CredentialError::Timeout`](crate::CredentialError::Timeout).
-    /// Callers waiting for a token wait no longer than this (plus a small margin).
+    /// Callers waiting for a token wait no longer than this plus one second, even when the
+    /// background task's runtime is no longer driven (they then get the same error).
     ///
     /// Default: 10 seconds. A token request is one small HTTPS call, normally answered within
     /// a second; ten seconds leave room for a slow network and a quick retry, and are about
