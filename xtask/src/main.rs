@@ -103,6 +103,13 @@ const CI_STEPS: &[Step] = &[
         args: &["doc", "--workspace", "--no-deps", "--all-features"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
+    // What `cargo doc -p acs-common` shows a newcomer: default features, so links to modules
+    // that are switched off must still resolve.
+    Step {
+        name: "doc-default-features",
+        args: &["doc", "-p", "acs-common", "--no-deps"],
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+    },
 ];
 
 fn ci(root: &Path) -> Result<(), String> {

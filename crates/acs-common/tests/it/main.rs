@@ -1,0 +1,5 @@
+//! acs-common's integration tests: one test binary, one module per topic.
+
+mod quickstart;
+mod token_server;
+mod troubleshooting;
