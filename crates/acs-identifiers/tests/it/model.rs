@@ -1,5 +1,4 @@
 //! The wire model (`CommunicationIdentifierModel`): serializer output, deserializer rules and errors.
-#![cfg(feature = "serde")]
 
 use acs_identifiers::{
     CommunicationCloudEnvironment as Cloud, CommunicationIdentifier as Id,

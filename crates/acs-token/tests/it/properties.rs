@@ -3,13 +3,27 @@
 use acs_token::test_util::TokenBuilder;
 use acs_token::{AccessToken, TokenClaims};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+/// 1000 cases per property. A failing case is saved next to this file, in
+/// `properties.proptest-regressions` (proptest's default would put it in
+/// `tests/proptest-regressions/`, because `tests/it` has a `main.rs`).
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 1000,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
 
 /// The range of `exp` values the library represents: years -9999 through 9999.
 const MIN_EXP: i64 = -377_705_116_800;
 const MAX_EXP: i64 = 253_402_300_799;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(config())]
 
     #[test]
     fn arbitrary_strings_never_panic(input in any::<String>()) {

@@ -3,6 +3,20 @@
 
 use acs_identifiers::{CommunicationIdentifier as Id, CommunicationIdentifierKind as Kind};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+/// 1000 cases per property. A failing case is saved next to this file, in
+/// `properties.proptest-regressions` (proptest's default would put it in
+/// `tests/proptest-regressions/`, because `tests/it` has a `main.rs`).
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 1000,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
 
 const PREFIXES: &[&str] = &[
     "4:",
@@ -68,7 +82,7 @@ fn check_round_trip(raw: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(config())]
 
     #[test]
     fn arbitrary_strings_round_trip(raw in any::<String>()) {
@@ -155,7 +169,7 @@ mod model {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(1000))]
+        #![proptest_config(config())]
 
         #[test]
         fn arbitrary_json_never_panics(value in json()) {
