@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::clock::Clock;
 use crate::driver;
 use crate::error::CredentialError;
-use crate::options::CommunicationTokenRefreshOptions;
+use crate::options::{CommunicationTokenRefreshOptions, RetryAfterHint};
 use crate::refresher::TokenRefresher;
 use crate::snapshot::{ALWAYS, Snapshot};
 use crate::thread_cache::{self, Stamp};
@@ -80,6 +80,7 @@ pub(crate) struct Engine {
     pub(crate) proactive: bool,
     pub(crate) timeout: Duration,
     pub(crate) fallback_lifetime: Option<Duration>,
+    pub(crate) retry_after_hint: Option<RetryAfterHint>,
     /// Shared with the background task, which holds no strong reference to [`Inner`].
     pub(crate) signals: Arc<Signals>,
     /// The outcome of the latest refresh attempt, for callers waiting on it. A watch cannot be
@@ -180,6 +181,7 @@ impl CommunicationTokenCredential {
             refresher_timeout,
             fallback_lifetime,
             clock,
+            retry_after_hint,
         } = options;
         // A proactive credential's hot path opens once its background task runs.
         let snapshot = match initial_token {
@@ -195,6 +197,7 @@ impl CommunicationTokenCredential {
             proactive,
             timeout: refresher_timeout,
             fallback_lifetime,
+            retry_after_hint,
             signals: Arc::new(Signals {
                 wake: Notify::new(),
                 stop: watch::Sender::new(false),
@@ -248,7 +251,29 @@ impl CommunicationTokenCredential {
             return Ok(AccessToken::new(token, expires_on));
         }
         // Boxed so the common path's future stays small.
-        Box::pin(self.inner.get_token_slow()).await
+        Box::pin(self.inner.get_token_slow(None)).await
+    }
+
+    /// A token to replace `rejected`, which a service refused (HTTP 401): the current token
+    /// if it is no longer `rejected` (another caller already replaced it), otherwise a new one
+    /// from the refresher, even though `rejected` has not expired yet.
+    ///
+    /// Concurrent callers with the same rejected token share one refresher call, and a refresh
+    /// already in flight is joined rather than repeated. After a failed refresh, the retry
+    /// delay applies as for [`get_token`](Self::get_token): until it has passed, callers get
+    /// the last error without a new refresher call.
+    ///
+    /// # Errors
+    /// [`CredentialError::CannotRefresh`] for a credential built from a fixed token; otherwise
+    /// the errors of [`get_token`](Self::get_token).
+    pub async fn refresh_rejected(
+        &self,
+        rejected: &AccessToken,
+    ) -> Result<AccessToken, CredentialError> {
+        if self.inner.engine.is_none() {
+            return Err(CredentialError::CannotRefresh);
+        }
+        self.inner.get_token_slow(Some(rejected)).await
     }
 
     /// Makes every clone of this credential unusable: `get_token` fails with
@@ -366,9 +391,13 @@ impl Inner {
         }
     }
 
-    async fn get_token_slow(self: &Arc<Self>) -> Result<AccessToken, CredentialError> {
+    /// The slow path of `get_token`, and of `refresh_rejected` (with the `rejected` token).
+    async fn get_token_slow(
+        self: &Arc<Self>,
+        rejected: Option<&AccessToken>,
+    ) -> Result<AccessToken, CredentialError> {
         loop {
-            let (ticket, mut outcomes) = match self.next_step()? {
+            let (ticket, mut outcomes) = match self.next_step(rejected)? {
                 Step::Serve(token) => return Ok(token),
                 Step::Wait { ticket, outcomes } => (ticket, outcomes),
             };
@@ -389,7 +418,10 @@ impl Inner {
 
     /// Decides whether to serve a token, fail, or wait for a refresh (requesting one when none
     /// is pending or backing off), and starts the background task when none is running.
-    fn next_step(self: &Arc<Self>) -> Result<Step, CredentialError> {
+    fn next_step(
+        self: &Arc<Self>,
+        rejected: Option<&AccessToken>,
+    ) -> Result<Step, CredentialError> {
         // Lock order rule: the background task is claimed under the state lock but spawned
         // only after the lock is released. Its guard (which resets the state and wakes
         // waiters when the task ends) exists from the claim on and takes the state lock when
@@ -400,7 +432,7 @@ impl Inner {
         let mut launch = None;
         let decision = {
             let mut state = self.lock_state();
-            self.decide(&mut state, &mut launch)
+            self.decide(&mut state, rejected, &mut launch)
         };
         if let Some(launch) = launch
             && !launch.spawn()
@@ -410,7 +442,7 @@ impl Inner {
             // runtime, so do as outside a runtime.
             return match decision {
                 Ok((Step::Serve(token), _)) => Ok(Step::Serve(token)),
-                _ => self.without_driver(),
+                _ => self.without_driver(rejected),
             };
         }
         let (step, requested) = decision?;
@@ -421,10 +453,12 @@ impl Inner {
     }
 
     /// The decision of [`next_step`](Self::next_step), under the lock. Returns whether a
-    /// refresh was requested. Leaves a task to spawn in `launch` when none was running.
+    /// refresh was requested. Leaves a task to spawn in `launch` when none was running. With
+    /// a `rejected` token that is still the current one, that token is never served.
     fn decide(
         self: &Arc<Self>,
         state: &mut State,
+        rejected: Option<&AccessToken>,
         launch: &mut Option<driver::Launch>,
     ) -> Result<(Step, bool), CredentialError> {
         if state.closed {
@@ -441,19 +475,25 @@ impl Inner {
                 .map(|token| (Step::Serve(token), false))
                 .ok_or(CredentialError::Closed);
         };
+        let snapshot = self.current.load();
+        let servable = |snapshot: &Snapshot| {
+            snapshot
+                .unexpired(now)
+                .filter(|token| !is_rejected(token, rejected))
+        };
         if !state.driver_running {
             *launch = self.claim_driver(state);
             if launch.is_none() {
-                return self
-                    .current
-                    .load()
-                    .unexpired(now)
+                return servable(&snapshot)
                     .map(|token| (Step::Serve(token), false))
                     .ok_or(CredentialError::NoRuntime);
             }
         }
         let snapshot = self.current.load();
-        if now < snapshot.window_start {
+        let replaced = snapshot
+            .token()
+            .is_none_or(|current| !is_rejected(current, rejected));
+        if replaced && now < snapshot.window_start {
             // Only the background task was missing; the token is fresh.
             if let Some(token) = snapshot.token() {
                 return Ok((Step::Serve(token.clone()), false));
@@ -465,7 +505,7 @@ impl Inner {
             state.demand = true;
             requested = true;
         }
-        if let Some(token) = snapshot.unexpired(now) {
+        if let Some(token) = servable(&snapshot) {
             Ok((Step::Serve(token), requested))
         } else if state.pending {
             let step = Step::Wait {
@@ -482,7 +522,7 @@ impl Inner {
     }
 
     /// What a caller gets when no background task can run: an unexpired token, or an error.
-    fn without_driver(&self) -> Result<Step, CredentialError> {
+    fn without_driver(&self, rejected: Option<&AccessToken>) -> Result<Step, CredentialError> {
         let state = self.lock_state();
         if state.closed {
             return Err(CredentialError::Closed);
@@ -490,6 +530,7 @@ impl Inner {
         self.current
             .load()
             .unexpired(self.clock.now())
+            .filter(|token| !is_rejected(token, rejected))
             .map(Step::Serve)
             .ok_or(CredentialError::NoRuntime)
     }
@@ -526,6 +567,11 @@ impl Inner {
             .duration_since(now)
             .unwrap_or(Duration::ZERO)
     }
+}
+
+/// Whether `token` is the one a service `rejected` (same text).
+fn is_rejected(token: &AccessToken, rejected: Option<&AccessToken>) -> bool {
+    rejected.is_some_and(|rejected| rejected.token() == token.token())
 }
 
 impl Drop for Inner {

@@ -18,6 +18,7 @@ use tracing::field::Empty;
 use crate::clock::Clock;
 use crate::credential::{Event, Inner, Outcome, Signals};
 use crate::error::{CredentialError, RefresherError};
+use crate::options::RetryAfterHint;
 use crate::refresher::{RefreshedToken, TokenRefresher};
 use crate::snapshot::Snapshot;
 
@@ -130,12 +131,12 @@ async fn run(signals: Arc<Signals>, guard: StopGuard) {
             }
             Plan::Run(attempt) => {
                 // Boxed: an idle task (the common state) stays small.
-                let (result, span) = tokio::select! {
+                let finished = tokio::select! {
                     finished = Box::pin(attempt.execute()) => finished,
                     () = stopped(&mut stop) => return,
                 };
                 match weak.upgrade() {
-                    Some(inner) => inner.finish(attempt.trigger, result, &span),
+                    Some(inner) => inner.finish(attempt.trigger, finished),
                     None => return,
                 }
             }
@@ -224,6 +225,7 @@ impl Inner {
         state.pending = true;
         Plan::Run(Attempt {
             refresher: Arc::clone(&engine.refresher),
+            retry_after_hint: engine.retry_after_hint.clone(),
             timeout: engine.timeout,
             fallback_lifetime: engine.fallback_lifetime,
             clock: self.clock.clone(),
@@ -232,15 +234,15 @@ impl Inner {
     }
 
     /// Publishes an attempt's result, under the lock.
-    fn finish(
-        &self,
-        trigger: Trigger,
-        result: Result<AccessToken, CredentialError>,
-        span: &tracing::Span,
-    ) {
+    fn finish(&self, trigger: Trigger, finished: Finished) {
         let Some(engine) = &self.engine else {
             return;
         };
+        let Finished {
+            result,
+            retry_after,
+            span,
+        } = finished;
         let _entered = span.enter();
         // The user's own error text: the most useful field, and the one thing here we do not
         // control. `TokenRefresher` and the README tell users it is logged and must not
@@ -269,8 +271,10 @@ impl Inner {
             }
             Err(error) => {
                 state.consecutive_failures = state.consecutive_failures.saturating_add(1);
-                let delay = retry_delay(state.consecutive_failures, self.remaining());
-                state.last_failure = Some((Instant::now() + delay, error.clone()));
+                // The service's own delay, when it gave one, wins over a shorter backoff.
+                let delay = retry_delay(state.consecutive_failures, self.remaining())
+                    .max(retry_after.unwrap_or_default());
+                state.last_failure = Some((later(Instant::now(), delay), error.clone()));
                 tracing::warn!(
                     trigger = trigger.as_str(),
                     error = %error,
@@ -293,14 +297,23 @@ impl Inner {
 /// so that no lock and no strong reference is held while it runs.
 struct Attempt {
     refresher: Arc<dyn TokenRefresher>,
+    retry_after_hint: Option<RetryAfterHint>,
     timeout: Duration,
     fallback_lifetime: Option<Duration>,
     clock: Clock,
     trigger: Trigger,
 }
 
+/// What an [`Attempt`] produced.
+struct Finished {
+    result: Result<AccessToken, CredentialError>,
+    /// How long the refresher's error asked to wait before the next attempt.
+    retry_after: Option<Duration>,
+    span: tracing::Span,
+}
+
 impl Attempt {
-    async fn execute(&self) -> (Result<AccessToken, CredentialError>, tracing::Span) {
+    async fn execute(&self) -> Finished {
         let span = tracing::info_span!(
             "acs_refresh::refresh",
             trigger = self.trigger.as_str(),
@@ -314,7 +327,27 @@ impl Attempt {
             "duration_ms",
             u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         );
-        (result, span)
+        let retry_after = match &result {
+            Err(CredentialError::Refresher(error)) => self.retry_after(error),
+            _ => None,
+        };
+        Finished {
+            result,
+            retry_after,
+            span,
+        }
+    }
+
+    /// The retry delay the refresher's error asks for: from the options' hint when set, else
+    /// from the refresher. Both are user code: a panic there means no hint.
+    fn retry_after(&self, error: &RefresherError) -> Option<Duration> {
+        let error: &(dyn std::error::Error + Send + Sync + 'static) = &**error;
+        std::panic::catch_unwind(AssertUnwindSafe(|| match &self.retry_after_hint {
+            Some(hint) => hint(error),
+            None => self.refresher.retry_after(error),
+        }))
+        .ok()
+        .flatten()
     }
 
     async fn call_refresher(&self) -> Result<AccessToken, CredentialError> {
@@ -395,6 +428,14 @@ pub(crate) fn retry_delay(failures: u32, remaining: Duration) -> Duration {
     } else {
         delay.min((remaining / 2).max(RETRY_FLOOR))
     }
+}
+
+/// `delay` after `instant`, or as late as the clock can say for an absurd delay.
+fn later(instant: Instant, delay: Duration) -> Instant {
+    instant
+        .checked_add(delay)
+        .or_else(|| instant.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(instant)
 }
 
 /// A uniformly distributed number in `[0, 1)` (SplitMix64 over a randomly seeded counter):

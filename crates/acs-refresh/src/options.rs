@@ -1,3 +1,4 @@
+use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +32,13 @@ pub struct CommunicationTokenRefreshOptions {
     pub(crate) refresher_timeout: Duration,
     pub(crate) fallback_lifetime: Option<Duration>,
     pub(crate) clock: Clock,
+    pub(crate) retry_after_hint: Option<RetryAfterHint>,
 }
+
+/// Reads a retry delay from a refresher error; see
+/// [`retry_after_hint`](CommunicationTokenRefreshOptions::retry_after_hint).
+pub(crate) type RetryAfterHint =
+    Arc<dyn Fn(&(dyn Error + Send + Sync + 'static)) -> Option<Duration> + Send + Sync + 'static>;
 
 impl CommunicationTokenRefreshOptions {
     /// Options that get tokens from `refresher`: a closure returning a future of
@@ -48,6 +55,7 @@ impl CommunicationTokenRefreshOptions {
             refresher_timeout: DEFAULT_REFRESHER_TIMEOUT,
             fallback_lifetime: None,
             clock: Clock::System,
+            retry_after_hint: None,
         }
     }
 
@@ -84,6 +92,35 @@ impl CommunicationTokenRefreshOptions {
         self
     }
 
+    /// Reads how long the service asked to wait from a refresher error (for example the
+    /// `Retry-After` of a throttled answer), for refreshers that cannot say it themselves
+    /// through [`TokenRefresher::retry_after`] (closures). When set, it is asked instead of
+    /// the refresher's `retry_after`.
+    ///
+    /// After an error for which `hint` returns a delay, the credential makes no new refresher
+    /// call before that delay has passed; callers that need a new token meanwhile get that
+    /// error.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use acs_refresh::CommunicationTokenRefreshOptions;
+    ///
+    /// #[derive(Debug, thiserror::Error)]
+    /// #[error("the token service is busy")]
+    /// struct Busy { retry_after: Duration }
+    ///
+    /// # async fn fetch_token() -> Result<String, Busy> { Err(Busy { retry_after: Duration::from_secs(30) }) }
+    /// let options = CommunicationTokenRefreshOptions::new(fetch_token)
+    ///     .retry_after_hint(|error| error.downcast_ref::<Busy>().map(|busy| busy.retry_after));
+    /// ```
+    pub fn retry_after_hint<F>(mut self, hint: F) -> Self
+    where
+        F: Fn(&(dyn Error + Send + Sync + 'static)) -> Option<Duration> + Send + Sync + 'static,
+    {
+        self.retry_after_hint = Some(Arc::new(hint));
+        self
+    }
+
     /// Measure token expiry against `clock` instead of the system clock (feature `test-util`).
     #[cfg(feature = "test-util")]
     pub fn wall_clock(mut self, clock: impl crate::clock::WallClock) -> Self {
@@ -100,6 +137,7 @@ impl fmt::Debug for CommunicationTokenRefreshOptions {
             .field("refresher_timeout", &self.refresher_timeout)
             .field("fallback_lifetime", &self.fallback_lifetime)
             .field("clock", &self.clock)
+            .field("retry_after_hint", &self.retry_after_hint.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -1,6 +1,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use acs_token::AccessToken;
 use async_trait::async_trait;
@@ -98,6 +99,20 @@ impl fmt::Debug for RefreshedToken {
 pub trait TokenRefresher: Send + Sync + 'static {
     /// Gets a new token.
     async fn refresh(&self) -> Result<RefreshedToken, BoxError>;
+
+    /// How long the service asked to wait before the next attempt, after [`refresh`](Self::refresh)
+    /// failed with `error` (for example the `Retry-After` of an HTTP 429 or 503 answer).
+    ///
+    /// The credential makes no new refresher call before that delay has passed, even when a
+    /// caller needs a new token (such a caller gets the last error). The usual retry backoff
+    /// applies when it is longer. The default: no hint.
+    fn retry_after(
+        &self,
+        error: &(dyn std::error::Error + Send + Sync + 'static),
+    ) -> Option<Duration> {
+        let _ = error;
+        None
+    }
 }
 
 impl<F, Fut, T, E> TokenRefresher for F
