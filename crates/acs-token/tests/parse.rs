@@ -326,6 +326,16 @@ fn expiry_helpers_follow_the_window_rules() {
 }
 
 #[test]
+fn remaining_reads_the_system_clock_and_saturates_at_zero() {
+    // Instants far from any plausible system clock keep this independent of when it runs.
+    let expired = AccessToken::new("opaque", datetime!(1970-01-01 0:00 UTC));
+    assert_eq!(expired.remaining(), Duration::ZERO);
+    let far = AccessToken::new("opaque", datetime!(9000-01-01 0:00 UTC));
+    let at_least = far.remaining_at(datetime!(8000-01-01 0:00 UTC));
+    assert!(far.remaining() > at_least, "{:?}", far.remaining());
+}
+
+#[test]
 fn names_a_quote_at_either_end() {
     // A token copied out of JSON often keeps only the closing quote; the signature part is never
     // decoded, so without this check the quote would ride along to the service.

@@ -91,3 +91,57 @@ fn access_token_debug_redacts_the_token() {
     let opaque = AccessToken::new("opaque-secret-value", token.expires_on());
     assert!(!format!("{opaque:?}").contains("opaque-secret-value"));
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn json_errors_never_contain_the_token() {
+    let malformed = [
+        Malformation::TwoParts,
+        Malformation::PayloadNotBase64,
+        Malformation::PayloadNotJson,
+        Malformation::MissingExp,
+        Malformation::BearerPrefix,
+        Malformation::Quoted,
+    ];
+    for m in malformed {
+        let jwt = TokenBuilder::new()
+            .claim("skypeid", MARKER)
+            .malformed(m)
+            .build();
+        let json = serde_json::json!({"token": jwt, "expiresOn": "2034-10-04T10:21:29Z"});
+        let error = serde_json::from_value::<AccessToken>(json).unwrap_err();
+        let rendered = format!("{error} {error:?}");
+        assert!(rendered.contains("invalid `token`"), "{rendered}");
+        assert_no_token_text(&rendered, &jwt);
+    }
+
+    // A good token with a bad `expiresOn` names the field, not the token.
+    let jwt = TokenBuilder::new().claim("skypeid", MARKER).build();
+    let json = serde_json::json!({"token": jwt, "expiresOn": "next Tuesday"});
+    let error = serde_json::from_value::<AccessToken>(json).unwrap_err();
+    let rendered = format!("{error} {error:?}");
+    assert!(rendered.contains("invalid `expiresOn`"), "{rendered}");
+    assert_no_token_text(&rendered, &jwt);
+
+    // Missing fields and wrong types are named by field.
+    let error = serde_json::from_str::<AccessToken>(&format!(r#"{{"token":"{jwt}"}}"#))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("expiresOn"), "{error}");
+    assert_no_token_text(&error, &jwt);
+    let error =
+        serde_json::from_str::<AccessToken>(r#"{"token":7,"expiresOn":"2034-10-04T10:21:29Z"}"#)
+            .unwrap_err()
+            .to_string();
+    assert!(error.contains("invalid type"), "{error}");
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn serialized_token_is_only_in_its_field() {
+    let jwt = TokenBuilder::new().claim("skypeid", MARKER).build();
+    let token: AccessToken = jwt.parse().unwrap();
+    let json = serde_json::to_value(&token).unwrap();
+    assert_eq!(json["token"], jwt.as_str());
+    assert_eq!(json.as_object().unwrap().len(), 2);
+}
