@@ -16,7 +16,9 @@ use acs_common::credential::{
     CommunicationTokenCredential, CommunicationTokenRefreshOptions, CredentialError,
 };
 use acs_common::entra::{EntraError, ExchangeRoute};
-use acs_common::identity::{CommunicationIdentityClient, CommunicationTokenScope, IdentityError};
+use acs_common::identity::{
+    CommunicationIdentityClient, CommunicationTokenScope, IdentityError, ServiceErrorSource,
+};
 use acs_common::token::test_util::{Malformation, TokenBuilder};
 use acs_common::token::{AccessToken, TokenError};
 use acs_emulator::{Clock, Emulator};
@@ -305,8 +307,12 @@ async fn service_errors_are_documented() {
     let client = CommunicationIdentityClient::from_connection_string(&wrong_key).expect("a client");
     let error = client.create_user().await.expect_err("a 401");
     assert!(error.is_unauthorized());
-    assert_eq!(error.code(), Some("Denied"));
-    assert_eq!(error.attempts(), Some(1), "401 is not retried");
+    assert_eq!(error.service_error().and_then(|e| e.code()), Some("Denied"));
+    assert_eq!(
+        error.http_error().and_then(|e| e.attempts()),
+        Some(1),
+        "401 is not retried"
+    );
     page.quotes(&error);
 
     // A body that does not match its x-ms-content-sha256, sent as raw HTTP.
@@ -378,12 +384,16 @@ async fn clock_skew_is_documented() {
         .create_user()
         .await
         .expect_err("dated an hour behind the server");
-    assert_eq!(error.code(), Some("Denied"));
+    assert_eq!(error.service_error().and_then(|e| e.code()), Some("Denied"));
     // The source chain is quoted below, with the measured difference normalised.
     page.quotes_text(&error.to_string());
     // The message names the measured difference; the page shows an hour (the request can
     // straddle a second boundary, so allow one second more).
-    let message = error.message().expect("a message").to_owned();
+    let message = error
+        .service_error()
+        .and_then(|e| e.message())
+        .expect("a message")
+        .to_owned();
     let normalized = message.replace("is -3601 s", "is -3600 s");
     assert!(normalized.contains("is -3600 s"), "{message}");
     let service = error.source().expect("the HTTP error").to_string();

@@ -18,6 +18,9 @@ pub use scopes::{
     TEAMS_EXTENSION_GCCH_SCOPE_PREFIX, TEAMS_EXTENSION_SCOPE_PREFIX,
 };
 
+/// The one way to reach the service's answer (status, ACS error code and message, request ids,
+/// `Retry-After`) in an [`EntraError`], or in the credential error wrapping one, from `acs-http`.
+pub use acs_http::ServiceErrorSource;
 /// The credential type this crate builds, from `acs-refresh`.
 pub use acs_refresh::CommunicationTokenCredential;
 /// The Entra credential trait the options take, re-exported so callers can name it without a

@@ -7,6 +7,7 @@ use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use acs_entra::ServiceErrorSource;
 use acs_entra::{CommunicationTokenCredential, EntraError, communication_token_credential};
 use acs_http::test_util::Reply;
 use acs_refresh::CredentialError;
@@ -167,6 +168,12 @@ async fn exchange_errors_reach_the_caller_typed() {
         .refresher_error()
         .and_then(|e| e.downcast_ref::<EntraError>())
         .expect("EntraError");
-    assert_eq!(entra_error.status(), Some(http::StatusCode::UNAUTHORIZED));
-    assert_eq!(entra_error.code(), Some("InvalidAccessToken"));
+    let service_error = entra_error.service_error().expect("service error");
+    assert_eq!(service_error.status(), http::StatusCode::UNAUTHORIZED);
+    assert_eq!(service_error.code(), Some("InvalidAccessToken"));
+    // One call from the credential's error, whatever wraps the exchange's error.
+    assert_eq!(
+        error.service_error().and_then(|e| e.code()),
+        Some("InvalidAccessToken")
+    );
 }

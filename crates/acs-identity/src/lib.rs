@@ -14,6 +14,9 @@ pub use error::{IdentityError, IdentityOperation};
 pub use refresher::IdentityTokenRefresher;
 pub use scope::CommunicationTokenScope;
 
+/// The one way to reach the service's answer (status, ACS error code and message, request ids,
+/// `Retry-After`) in an [`IdentityError`] or any error wrapping one, from `acs-http`.
+pub use acs_http::ServiceErrorSource;
 /// The identifier type users are returned as, from `acs-identifiers`.
 pub use acs_identifiers::CommunicationUserIdentifier;
 /// The token type operations return, from `acs-token`.

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use acs_emulator::{Clock, Emulator, Route, TokenStatus};
-use acs_identity::{CommunicationTokenScope, IdentityError};
+use acs_identity::{CommunicationTokenScope, IdentityError, ServiceErrorSource};
 use acs_refresh::test_util::TokioClock;
 use acs_refresh::{
     CommunicationTokenCredential, CommunicationTokenRefreshOptions, CredentialError,
@@ -157,7 +157,10 @@ async fn a_deleted_user_surfaces_as_a_refresher_error_with_the_identity_error_in
     }
     let identity = identity.expect("the identity error is in the source chain");
     assert!(identity.is_not_found());
-    assert_eq!(identity.code(), Some("IdentityNotFound"));
+    assert_eq!(
+        identity.service_error().and_then(|e| e.code()),
+        Some("IdentityNotFound")
+    );
 }
 
 #[tokio::test(start_paused = true)]
