@@ -12,7 +12,8 @@ use tokio::task::JoinHandle;
 use crate::handlers::dispatch;
 use crate::state::{Settings, Shared};
 use crate::{
-    Clock, EmulatorError, Fault, IdentityState, RequestRecord, Route, SystemClock, TokenStatus,
+    ChatLimits, Clock, EmulatorError, Fault, IdentityState, RequestRecord, Route, SystemClock,
+    TokenStatus,
 };
 
 /// The resource location minted tokens carry unless told otherwise.
@@ -51,6 +52,7 @@ pub struct EmulatorBuilder {
     allow_short_lifetimes: bool,
     exchange_lifetime: Duration,
     faults: Vec<Fault>,
+    chat_limits: ChatLimits,
     #[cfg(feature = "tls")]
     tls: bool,
 }
@@ -68,6 +70,7 @@ impl Default for EmulatorBuilder {
             allow_short_lifetimes: false,
             exchange_lifetime: Duration::from_secs(60 * 60),
             faults: Vec::new(),
+            chat_limits: ChatLimits::default(),
             #[cfg(feature = "tls")]
             tls: false,
         }
@@ -93,6 +96,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("allow_short_lifetimes", &self.allow_short_lifetimes)
             .field("exchange_lifetime", &self.exchange_lifetime)
             .field("faults", &self.faults)
+            .field("chat_limits", &self.chat_limits)
             .finish()
     }
 }
@@ -178,6 +182,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How much the Chat service stores and how large a request or page may be (default
+    /// [`ChatLimits::default`]).
+    #[must_use]
+    pub fn chat_limits(mut self, limits: ChatLimits) -> Self {
+        self.chat_limits = limits;
+        self
+    }
+
     /// Queues a fault from the start (see [`RunningEmulator::inject`]).
     #[must_use]
     pub fn fault(mut self, fault: Fault) -> Self {
@@ -258,6 +270,10 @@ impl EmulatorBuilder {
             .access_key
             .unwrap_or_else(|| AccessKey::from_bytes(rand::random::<[u8; 64]>().to_vec()));
         let verifier = HmacVerifier::new(&access_key).with_max_clock_skew(max_clock_skew);
+        #[cfg(feature = "tls")]
+        let tls = self.tls;
+        #[cfg(not(feature = "tls"))]
+        let tls = false;
         let shared = Arc::new(Shared::new(
             Settings {
                 resource_id,
@@ -269,6 +285,7 @@ impl EmulatorBuilder {
             },
             verifier,
             self.clock,
+            crate::chat::ChatStore::new(self.chat_limits, tls),
         ));
         for fault in self.faults {
             shared.push_fault(fault);

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod chat;
 mod clock;
 mod emulator;
 mod error;
@@ -12,14 +13,15 @@ mod state;
 #[cfg(feature = "tls")]
 mod tls;
 
+pub use chat::ChatLimits;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
 pub use error::EmulatorError;
 pub use fault::Fault;
 pub use record::{IdentityState, RequestRecord, TokenStatus};
 pub use route::{
-    ENTRA_EXCHANGE_API_VERSION, IDENTITY_API_VERSIONS, Route, TEAMS_EXTENSION_EXCHANGE_API_VERSION,
-    UnknownRoute,
+    CHAT_API_VERSIONS, ENTRA_EXCHANGE_API_VERSION, IDENTITY_API_VERSIONS, Route,
+    TEAMS_EXTENSION_EXCHANGE_API_VERSION, UnknownRoute,
 };
 
 /// The scopes the identity routes accept in `scopes` and `createTokenWithScopes`.

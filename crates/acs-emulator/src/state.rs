@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) settings: Settings,
     pub(crate) verifier: HmacVerifier,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The Chat service's threads, messages and receipts.
+    pub(crate) chat: crate::chat::ChatStore,
     /// Signs minted tokens; random per instance.
     token_secret: [u8; 32],
     inner: Mutex<Inner>,
@@ -88,11 +90,17 @@ pub(crate) struct Minted {
 }
 
 impl Shared {
-    pub(crate) fn new(settings: Settings, verifier: HmacVerifier, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(
+        settings: Settings,
+        verifier: HmacVerifier,
+        clock: Arc<dyn Clock>,
+        chat: crate::chat::ChatStore,
+    ) -> Self {
         Self {
             settings,
             verifier,
             clock,
+            chat,
             token_secret: rand::random(),
             inner: Mutex::new(Inner::default()),
         }
