@@ -1,6 +1,6 @@
 use std::fmt;
 
-use acs_http::{HttpError, ServiceError};
+use acs_http::{HttpError, ServiceError, ServiceErrorSource};
 use acs_refresh::CredentialError;
 use http::StatusCode;
 
@@ -76,9 +76,18 @@ impl fmt::Display for ChatOperation {
 ///
 /// No variant holds or prints an access token: these errors are safe to log. Failed requests
 /// keep the [`HttpError`] (status, ACS error code and message, request ids, attempts) as their
-/// [`source`](std::error::Error::source), so `acs_http::ServiceErrorSource` finds it; the
-/// accessors ([`status`](Self::status), [`code`](Self::code), [`message`](Self::message), ...)
-/// reach into it too.
+/// [`source`](std::error::Error::source). Reach the service's answer with [`ServiceErrorSource`]
+/// (re-exported by this crate), as for every ACS client error:
+///
+/// ```
+/// use acs_chat::{ChatError, ServiceErrorSource};
+///
+/// fn report(error: &ChatError) {
+///     if let Some(service) = error.service_error() {
+///         eprintln!("{} {:?} {:?}", service.status(), service.code(), service.request_id());
+///     }
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ChatError {
@@ -164,7 +173,10 @@ impl ChatError {
         }
     }
 
-    /// The acs-http error of a failed request or an unreadable answer.
+    /// The acs-http error of a failed request or an unreadable answer: its status, request ids
+    /// and attempt count also cover failures that are not service answers (an unreadable
+    /// success, a timeout). For the service's answer (status, ACS error code and message,
+    /// `Retry-After`), use [`ServiceErrorSource::service_error`](acs_http::ServiceErrorSource).
     pub fn http_error(&self) -> Option<&HttpError> {
         match self {
             ChatError::Request { source, .. }
@@ -174,52 +186,16 @@ impl ChatError {
         }
     }
 
-    /// The service's answer, when it answered with an error status.
-    pub fn service_error(&self) -> Option<&ServiceError> {
-        self.http_error().and_then(HttpError::service_error)
-    }
-
-    /// The HTTP status of the answer that caused the error, when there was one.
-    pub fn status(&self) -> Option<StatusCode> {
-        self.http_error().and_then(HttpError::status)
-    }
-
-    /// The ACS error code (`NotFound`, `Forbidden`, `Unauthorized`, ...), when the service
-    /// sent one.
-    pub fn code(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::code)
-    }
-
-    /// The ACS error message, when the service sent one.
-    pub fn message(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::message)
-    }
-
-    /// The `x-ms-request-id` of the failed answer, to quote to Azure support.
-    pub fn request_id(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::request_id)
-    }
-
-    /// The `x-ms-client-request-id` of the failed answer, when present.
-    pub fn client_request_id(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::client_request_id)
-    }
-
-    /// How many attempts were made, when a request was sent.
-    pub fn attempts(&self) -> Option<u32> {
-        self.http_error().and_then(HttpError::attempts)
-    }
-
     /// Whether the service answered 404 (an unknown thread or message).
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(StatusCode::NOT_FOUND)
+        self.service_error().map(ServiceError::status) == Some(StatusCode::NOT_FOUND)
     }
 
     /// Whether the service refused the caller: 401 (the token) or 403 (not a participant, or
     /// a scope that does not allow the operation).
     pub fn is_unauthorized(&self) -> bool {
         matches!(
-            self.status(),
+            self.service_error().map(ServiceError::status),
             Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
         )
     }

@@ -25,6 +25,8 @@ pub use thread_client::{ChatThreadClient, TYPING_NOTIFICATION_INTERVAL};
 
 /// The ACS error object of a failed participant, from `acs-http`.
 pub use acs_http::AcsErrorDetail;
+/// Finds the service's answer (status, code, message, request ids) in any error, from `acs-http`.
+pub use acs_http::ServiceErrorSource;
 /// The identifier type participants and senders are, from `acs-identifiers`.
 pub use acs_identifiers::CommunicationIdentifier;
 /// The credential the clients take, from `acs-refresh`.

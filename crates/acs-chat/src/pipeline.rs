@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use acs_http::{Endpoint, HttpClient, Response};
+use acs_http::{CLIENT_REQUEST_ID_HEADER, Endpoint, HttpClient, Response};
 use acs_refresh::{CommunicationTokenCredential, CredentialError};
 use acs_token::AccessToken;
 use futures::FutureExt;
@@ -103,6 +103,9 @@ impl Pipeline {
             .get_token()
             .await
             .map_err(credential_error)?;
+        // One id for the operation: the same on acs-http's retries and on the resend after a
+        // 401, so the service's logs show one operation.
+        let client_request_id = uuid::Uuid::new_v4().to_string();
         let mut forced_refresh = false;
         loop {
             let mut used = token.clone();
@@ -115,7 +118,7 @@ impl Pipeline {
                     if let Some(Ok(current)) = self.credential.get_token().now_or_never() {
                         used = current;
                     }
-                    self.build(client, call, &used)
+                    self.build(client, call, &used, &client_request_id)
                 })
                 .await;
             match result {
@@ -173,10 +176,12 @@ impl Pipeline {
         client: &reqwest::Client,
         call: &Call,
         token: &AccessToken,
+        client_request_id: &str,
     ) -> Result<reqwest::Request, reqwest::Error> {
         let mut request = client
             .request(call.method.clone(), call.url.clone())
-            .header(ACCEPT, "application/json");
+            .header(ACCEPT, "application/json")
+            .header(CLIENT_REQUEST_ID_HEADER, client_request_id);
         let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.token()))
             .unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
         authorization.set_sensitive(true);

@@ -45,6 +45,8 @@ pub(crate) struct Shared {
     store: Option<Store>,
     /// When the emulator started, for the health route's uptime.
     pub(crate) started: Instant,
+    /// The Chat service's threads, messages and receipts.
+    pub(crate) chat: crate::chat::ChatStore,
     inner: Mutex<Inner>,
 }
 
@@ -101,11 +103,13 @@ impl Shared {
         token_secret: Vec<u8>,
         store: Option<Store>,
         identities: Vec<(String, Identity)>,
+        chat: crate::chat::ChatStore,
     ) -> Self {
         Self {
             settings,
             verifier,
             clock,
+            chat,
             token_secret,
             started: Instant::now(),
             store,

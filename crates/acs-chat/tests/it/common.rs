@@ -114,3 +114,36 @@ pub(crate) fn bearer(request: &acs_http::test_util::RecordedRequest) -> String {
         .expect("a bearer token")
         .to_owned()
 }
+
+/// Short accessors for assertions, through the one public way: `http_error()` for what any
+/// failed request has, `ServiceErrorSource` for the service's answer.
+pub(crate) trait Inspect {
+    fn status(&self) -> Option<http::StatusCode>;
+    fn code(&self) -> Option<&str>;
+    fn message(&self) -> Option<&str>;
+    fn request_id(&self) -> Option<&str>;
+    fn client_request_id(&self) -> Option<&str>;
+    fn attempts(&self) -> Option<u32>;
+}
+
+impl Inspect for acs_chat::ChatError {
+    fn status(&self) -> Option<http::StatusCode> {
+        self.http_error().and_then(acs_http::HttpError::status)
+    }
+    fn code(&self) -> Option<&str> {
+        acs_chat::ServiceErrorSource::service_error(self).and_then(|e| e.code())
+    }
+    fn message(&self) -> Option<&str> {
+        acs_chat::ServiceErrorSource::service_error(self).and_then(|e| e.message())
+    }
+    fn request_id(&self) -> Option<&str> {
+        self.http_error().and_then(acs_http::HttpError::request_id)
+    }
+    fn client_request_id(&self) -> Option<&str> {
+        self.http_error()
+            .and_then(acs_http::HttpError::client_request_id)
+    }
+    fn attempts(&self) -> Option<u32> {
+        self.http_error().and_then(acs_http::HttpError::attempts)
+    }
+}

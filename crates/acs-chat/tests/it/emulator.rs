@@ -1,6 +1,7 @@
 //! End to end against the in-process emulator's chat service: the whole journey of the
 //! reference's checklist, idempotent create, and a revoked token replaced after a 401.
 
+use crate::common::Inspect as _;
 use acs_chat::{
     ChatClient, ChatMessageType, ChatParticipant, CommunicationIdentifier,
     CommunicationTokenCredential, CreateChatThreadOptions, ListOptions, SendChatMessageOptions,

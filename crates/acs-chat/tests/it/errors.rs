@@ -1,10 +1,11 @@
 //! Typed errors: ACS error code, message, status and request ids; malformed success answers;
 //! endpoint and credential failures.
 
-use acs_chat::{ChatClient, ChatError, ChatOperation, CreateChatThreadOptions};
+use acs_chat::{ChatClient, ChatError, ChatOperation, CreateChatThreadOptions, ServiceErrorSource};
 use acs_http::test_util::{Reply, TestServer};
 use serde_json::json;
 
+use crate::common::Inspect as _;
 use crate::common::{client, identifier_json, static_credential, thread, thread_json};
 
 #[tokio::test]
@@ -38,12 +39,35 @@ async fn a_service_error_keeps_code_message_status_and_request_ids() {
     let source = std::error::Error::source(&error).expect("the HttpError");
     assert!(source.to_string().contains("The message was not found."));
     assert!(source.to_string().contains("req-404"));
+    // The one way to the service's answer, also through a boxed error.
+    let service = ServiceErrorSource::service_error(&error).expect("a service error");
+    assert_eq!(service.status(), http::StatusCode::NOT_FOUND);
     assert_eq!(
-        error
-            .service_error()
-            .and_then(|e| e.detail())
-            .and_then(|d| d.code.as_deref()),
+        service.detail().and_then(|d| d.code.as_deref()),
         Some("NotFound")
+    );
+    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(error);
+    assert_eq!(
+        boxed.service_error().and_then(|e| e.request_id()),
+        Some("req-404")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_answers_retry_after_is_reachable() {
+    let server = TestServer::start().await;
+    for _ in 0..4 {
+        server.enqueue(
+            Reply::acs_error(429, "TooManyRequests", "Rate limit exceeded.")
+                .header("retry-after", "30"),
+        );
+    }
+
+    let error = thread(&server).send_message("hi").await.unwrap_err();
+
+    assert_eq!(
+        ServiceErrorSource::retry_after(&error),
+        Some(std::time::Duration::from_secs(30))
     );
 }
 

@@ -7,6 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use time::macros::datetime;
 
+use crate::common::Inspect as _;
 use crate::common::{THREAD_PATH, client, identifier_json, message_json, thread};
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use acs_chat::{ChatError, CreateChatThreadOptions};
 use acs_http::test_util::{Reply, TestServer};
 use serde_json::json;
 
+use crate::common::Inspect as _;
 use crate::common::{bearer, client, client_with, counting_credential, jwt, thread, thread_json};
 
 fn gaps(server: &TestServer) -> Vec<Duration> {
@@ -44,6 +45,16 @@ async fn a_retried_create_resends_the_same_repeatability_id_and_token() {
     assert_eq!(ids[0], ids[1]);
     assert_eq!(ids[1], ids[2]);
     assert_ne!(ids[2], ids[3], "each create call has its own id");
+    let client_ids: Vec<_> = requests
+        .iter()
+        .map(|r| r.header("x-ms-client-request-id").unwrap().to_owned())
+        .collect();
+    uuid::Uuid::parse_str(&client_ids[0]).expect("a UUID");
+    assert_eq!(
+        client_ids[0], client_ids[2],
+        "one operation, one client request id"
+    );
+    assert_ne!(client_ids[2], client_ids[3]);
     assert!(requests.iter().all(|r| bearer(r) == jwt(1)));
     assert_eq!(
         gaps(&server)[..2],
@@ -111,6 +122,11 @@ async fn a_401_forces_one_refresh_and_the_request_is_resent_with_the_new_token()
         requests[0].header("repeatability-request-id"),
         requests[1].header("repeatability-request-id"),
         "the resend is the same create"
+    );
+    assert_eq!(
+        requests[0].header("x-ms-client-request-id"),
+        requests[1].header("x-ms-client-request-id"),
+        "and the same operation in the service's logs"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }

@@ -11,6 +11,7 @@ use http::Method;
 use serde_json::json;
 use time::macros::datetime;
 
+use crate::common::Inspect as _;
 use crate::common::{
     THREAD_ID, THREAD_PATH, bearer, client, identifier_json, jwt, message_json, raw_id,
     static_credential, thread, thread_json,
