@@ -404,6 +404,17 @@ fn authenticate(
         )
         .map(|()| None)
         .map_err(|error| {
+            if matches!(error, AuthError::SignatureMismatch)
+                && let Some(signed) = signed_host_with_slash(shared, parts, body)
+            {
+                return ApiError::denied(
+                    "SignatureMismatch",
+                    format!(
+                        "Denied by the resource provider: the signature was computed over the host '{signed}', but the request's Host is '{}'. The client signed its endpoint's text with the trailing '/' (the official Python SDKs do so when the endpoint given to a client's constructor ends with '/'): remove the trailing '/' from that endpoint.",
+                        signed.trim_end_matches('/')
+                    ),
+                );
+            }
             let inner = match &error {
                 AuthError::MissingHeader { name } if name == "authorization" => {
                     "MissingAuthorization"
@@ -445,6 +456,26 @@ fn guid(text: &str) -> Option<String> {
     uuid::Uuid::try_parse(text)
         .ok()
         .map(|uuid| uuid.hyphenated().to_string())
+}
+
+/// When a signature verifies over the request's `Host` plus a trailing `/` (what a client that
+/// signs its endpoint's text sends), that host; `None` otherwise.
+fn signed_host_with_slash(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<String> {
+    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+    let signed = format!("{host}/");
+    let mut headers = parts.headers.clone();
+    headers.insert(http::header::HOST, HeaderValue::from_str(&signed).ok()?);
+    shared
+        .verifier
+        .verify_parts(
+            &parts.method,
+            &parts.uri,
+            &headers,
+            body,
+            shared.clock.now(),
+        )
+        .ok()
+        .map(|()| signed)
 }
 
 /// Collects a request body of at most [`BODY_LIMIT`] bytes; a longer one is a 413, and one
