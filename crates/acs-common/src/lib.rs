@@ -10,8 +10,9 @@
 #![cfg_attr(feature = "entra", doc = "[`entra`]: crate::entra")]
 #![cfg_attr(feature = "auth", doc = "[`auth`]: crate::auth")]
 #![cfg_attr(feature = "identity", doc = "[`identity`]: crate::identity")]
+#![cfg_attr(feature = "chat", doc = "[`chat`]: crate::chat")]
 #![cfg_attr(
-    any(feature = "entra", feature = "identity"),
+    any(feature = "entra", feature = "identity", feature = "chat"),
     doc = "[`http`]: crate::http"
 )]
 #![doc = ""]
@@ -80,13 +81,25 @@ pub mod identity {
     pub use acs_identity::*;
 }
 
+/// Chat as a chat user: [`chat::ChatClient`] creates, lists and deletes threads, and
+/// [`chat::ChatThreadClient`] sends and lists messages, manages participants, read receipts and
+/// typing notifications, authorized by a [`credential::CommunicationTokenCredential`].
+///
+/// This is the [`acs_chat`] crate (feature `chat`, on by default).
+#[cfg(feature = "chat")]
+#[cfg_attr(docsrs, doc(cfg(feature = "chat")))]
+pub mod chat {
+    #[doc(inline)]
+    pub use acs_chat::*;
+}
+
 /// The HTTP pieces the service clients share: [`http::HttpClient`], [`http::RetryPolicy`],
 /// [`http::HttpError`] and [`http::ServiceError`], to configure retries or inspect a failed
-/// request of the `entra` or `identity` module.
+/// request of the `entra`, `identity` or `chat` module.
 ///
-/// This is the [`acs_http`] crate (with feature `entra` or `identity`).
-#[cfg(any(feature = "entra", feature = "identity"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "entra", feature = "identity"))))]
+/// This is the [`acs_http`] crate (with feature `entra`, `identity` or `chat`).
+#[cfg(any(feature = "entra", feature = "identity", feature = "chat"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "entra", feature = "identity", feature = "chat"))))]
 pub mod http {
     #[doc(inline)]
     pub use acs_http::*;

@@ -118,8 +118,10 @@ pub(crate) enum Target {
         route: Route,
         identity: Option<String>,
     },
-    /// `/_emulator/faults`.
+    /// `POST` or `DELETE /_emulator/faults`.
     AdminFaults,
+    /// `GET /_emulator/health`.
+    AdminHealth,
     /// A known path with a method it does not serve.
     WrongMethod,
     /// Nothing here.
@@ -160,6 +162,13 @@ pub(crate) fn match_route(method: &http::Method, raw_path: &str) -> Target {
         }
         ["access", "teamsExtension", ":exchangeAccessToken"] => {
             service(Route::ExchangeTeamsExtensionToken, true, None)
+        }
+        ["_emulator", "health"] => {
+            if *method == http::Method::GET {
+                Target::AdminHealth
+            } else {
+                Target::WrongMethod
+            }
         }
         ["_emulator", "faults"] => {
             if is_post || *method == http::Method::DELETE {

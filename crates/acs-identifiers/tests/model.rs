@@ -1,4 +1,4 @@
-//! The wire model: serializer output, deserializer rules and errors (reference §4).
+//! The wire model (`CommunicationIdentifierModel`): serializer output, deserializer rules and errors.
 #![cfg(feature = "serde")]
 
 use acs_identifiers::{
@@ -297,7 +297,7 @@ fn identifiers_inside_larger_messages() {
     assert_eq!(again, message);
 }
 
-/// Every raw-ID vector of reference §4 survives the wire model, and the model's fields are the
+/// Every raw-ID test vector the ACS SDKs share survives the wire model, and the model's fields are the
 /// parsed parts (including the phone numbers' derived `isAnonymous` and `assertedId`).
 #[test]
 fn every_reference_vector_round_trips_through_the_model() {

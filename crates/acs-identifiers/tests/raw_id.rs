@@ -1,4 +1,4 @@
-//! Reference §4 vectors: raw ID -> identifier -> raw ID, construction, equality, hashing.
+//! The raw ID test vectors the ACS SDKs share: raw ID -> identifier -> raw ID, construction, equality, hashing.
 
 use std::collections::{HashMap, HashSet};
 

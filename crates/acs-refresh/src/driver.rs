@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use acs_token::AccessToken;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tracing::Instrument;
 use tracing::field::Empty;
@@ -18,6 +18,7 @@ use tracing::field::Empty;
 use crate::clock::Clock;
 use crate::credential::{Event, Inner, Outcome, Signals};
 use crate::error::{CredentialError, RefresherError};
+use crate::options::RetryAfterHint;
 use crate::refresher::{RefreshedToken, TokenRefresher};
 use crate::snapshot::Snapshot;
 
@@ -68,6 +69,7 @@ enum Plan {
 pub(crate) struct Launch {
     runtime: tokio::runtime::Handle,
     signals: Arc<Signals>,
+    wake: Arc<Notify>,
     guard: StopGuard,
 }
 
@@ -77,12 +79,19 @@ impl Launch {
         runtime: tokio::runtime::Handle,
         weak: Weak<Inner>,
         signals: Arc<Signals>,
+        wake: Arc<Notify>,
         alive: Arc<()>,
+        generation: u64,
     ) -> Self {
         Launch {
             runtime,
             signals,
-            guard: StopGuard { weak, alive },
+            wake,
+            guard: StopGuard {
+                weak,
+                alive,
+                generation,
+            },
         }
     }
 
@@ -95,8 +104,102 @@ impl Launch {
     pub(crate) fn spawn(self) -> bool {
         let alive = Arc::downgrade(&self.guard.alive);
         // Detached: the task's end is observed through its guard, not its join handle.
-        drop(self.runtime.spawn(run(self.signals, self.guard)));
+        drop(self.runtime.spawn(run(self.signals, self.wake, self.guard)));
         alive.strong_count() > 0
+    }
+}
+
+/// How much longer than the refresher timeout an outcome may take before the background task
+/// is deemed stalled: a task that is polled cuts a refresher call off at the timeout and
+/// answers at once.
+const STALL_MARGIN: Duration = Duration::from_secs(1);
+
+/// Makes sure that callers waiting for an outcome get one within the refresher timeout (plus
+/// [`STALL_MARGIN`]), even when the background task's runtime is alive but no longer driven
+/// (say a current-thread runtime whose thread now blocks in `join()` while other threads, on
+/// runtimes of their own, use the credential): nothing then polls the task, not even its
+/// timeout. Spawned on the runtime of the first caller that requests or waits for a given
+/// outcome (a caller that just requested a refresh for a token about to expire was driven a
+/// moment ago and is likely to be again; a waiting caller is being driven); it gives the
+/// stalled task up and starts a new one on its own runtime. At most one per outcome; it holds
+/// only a `Weak` to the credential.
+///
+/// Like a [`Launch`], it takes the state lock when dropped: drop or spawn it only after that
+/// lock is released.
+pub(crate) struct Watchdog {
+    weak: Weak<Inner>,
+    /// The outcome (epoch) and the task (generation) watched.
+    watched: (u64, u64),
+    limit: Duration,
+}
+
+impl Watchdog {
+    pub(crate) fn new(weak: Weak<Inner>, watched: (u64, u64), timeout: Duration) -> Self {
+        Watchdog {
+            weak,
+            watched,
+            limit: timeout.saturating_add(STALL_MARGIN),
+        }
+    }
+
+    /// Hands the watchdog to the current runtime (none: nothing to do).
+    pub(crate) fn spawn(self) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            drop(runtime.spawn(self.watch()));
+        }
+    }
+
+    async fn watch(mut self) {
+        loop {
+            tokio::time::sleep(self.limit).await;
+            let Some(inner) = self.weak.upgrade() else {
+                return;
+            };
+            let replacement = {
+                let mut state = inner.lock_state();
+                let (epoch, generation) = self.watched;
+                if state.closed
+                    || state.epoch != epoch
+                    || !state.driver_running
+                    || state.driver_generation != generation
+                {
+                    // Answered, or the task ended (its guard answered) or was replaced.
+                    return;
+                }
+                tracing::warn!(
+                    limit_ms = u64::try_from(self.limit.as_millis()).unwrap_or(u64::MAX),
+                    "the credential's background task gave no answer in time (its runtime is \
+                     not being driven); starting a new one"
+                );
+                // Voids the stalled task and its stop guard: whatever it does if its runtime
+                // runs it again, it leaves the state alone.
+                state.driver_running = false;
+                let launch = inner.claim_driver(&mut state);
+                state.pending = true;
+                state.demand = true;
+                self.watched = (epoch, state.driver_generation);
+                state.watchdog = Some(self.watched);
+                launch
+            };
+            drop(inner);
+            // Spawned after the lock is released (see `Launch`). A refusal means this runtime
+            // is shutting down too, and its guard has released the waiters.
+            if !replacement.is_some_and(Launch::spawn) {
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        // Lets the next waiter arm a new watchdog for this outcome if this one never ran.
+        if let Some(inner) = self.weak.upgrade() {
+            let mut state = inner.lock_state();
+            if state.watchdog == Some(self.watched) {
+                state.watchdog = None;
+            }
+        }
     }
 }
 
@@ -105,12 +208,13 @@ impl Launch {
 ///
 /// `guard` is an argument rather than a local so that it lives in the future from its
 /// creation: dropping the future before its first poll still runs the guard.
-async fn run(signals: Arc<Signals>, guard: StopGuard) {
+async fn run(signals: Arc<Signals>, wake: Arc<Notify>, guard: StopGuard) {
     let weak = guard.weak.clone();
+    let generation = guard.generation;
     let mut stop = signals.stop.subscribe();
     loop {
         let plan = match weak.upgrade() {
-            Some(inner) => inner.plan(),
+            Some(inner) => inner.plan(generation),
             None => return,
         };
         match plan {
@@ -123,19 +227,19 @@ async fn run(signals: Arc<Signals>, guard: StopGuard) {
                     }
                 };
                 tokio::select! {
-                    () = signals.wake.notified() => {}
+                    () = wake.notified() => {}
                     () = sleep => {}
                     () = stopped(&mut stop) => return,
                 }
             }
             Plan::Run(attempt) => {
                 // Boxed: an idle task (the common state) stays small.
-                let (result, span) = tokio::select! {
+                let finished = tokio::select! {
                     finished = Box::pin(attempt.execute()) => finished,
                     () = stopped(&mut stop) => return,
                 };
                 match weak.upgrade() {
-                    Some(inner) => inner.finish(attempt.trigger, result, &span),
+                    Some(inner) => inner.finish(generation, attempt.trigger, finished),
                     None => return,
                 }
             }
@@ -155,6 +259,8 @@ struct StopGuard {
     weak: Weak<Inner>,
     /// Dropped with the guard: the credential's `driver_alive` then no longer upgrades.
     alive: Arc<()>,
+    /// The task's number (`State::driver_generation` when it was claimed).
+    generation: u64,
 }
 
 impl Drop for StopGuard {
@@ -166,6 +272,10 @@ impl Drop for StopGuard {
             return;
         };
         let mut state = inner.lock_state();
+        if state.driver_generation != self.generation {
+            // This task was given up and replaced: the state belongs to its successor.
+            return;
+        }
         state.driver_running = false;
         if state.closed {
             return;
@@ -195,12 +305,12 @@ impl Drop for StopGuard {
 
 impl Inner {
     /// Decides, under the lock, what the background task does next.
-    fn plan(&self) -> Plan {
+    fn plan(&self, generation: u64) -> Plan {
         let Some(engine) = &self.engine else {
             return Plan::Exit;
         };
         let mut state = self.lock_state();
-        if state.closed {
+        if state.closed || state.driver_generation != generation {
             return Plan::Exit;
         }
         let trigger = if state.demand {
@@ -224,6 +334,7 @@ impl Inner {
         state.pending = true;
         Plan::Run(Attempt {
             refresher: Arc::clone(&engine.refresher),
+            retry_after_hint: engine.retry_after_hint.clone(),
             timeout: engine.timeout,
             fallback_lifetime: engine.fallback_lifetime,
             clock: self.clock.clone(),
@@ -232,28 +343,21 @@ impl Inner {
     }
 
     /// Publishes an attempt's result, under the lock.
-    fn finish(
-        &self,
-        trigger: Trigger,
-        result: Result<AccessToken, CredentialError>,
-        span: &tracing::Span,
-    ) {
+    fn finish(&self, generation: u64, trigger: Trigger, finished: Finished) {
         let Some(engine) = &self.engine else {
             return;
         };
+        let Finished {
+            result,
+            error_text,
+            retry_after,
+            span,
+        } = finished;
         let _entered = span.enter();
-        // The user's own error text: the most useful field, and the one thing here we do not
-        // control. `TokenRefresher` and the README tell users it is logged and must not
-        // contain secrets; our own errors never contain token text. Formatted before taking
-        // the lock: its `Display` is user code, which may well use this credential.
-        let cause = result
-            .as_ref()
-            .err()
-            .and_then(CredentialError::refresher_error)
-            .map(ToString::to_string)
-            .unwrap_or_default();
         let mut state = self.lock_state();
-        if state.closed {
+        if state.closed || state.driver_generation != generation {
+            // A task that was given up (see `Inner::give_up_stalled_task`) leaves the result
+            // to its successor.
             return;
         }
         state.pending = false;
@@ -269,12 +373,13 @@ impl Inner {
             }
             Err(error) => {
                 state.consecutive_failures = state.consecutive_failures.saturating_add(1);
-                let delay = retry_delay(state.consecutive_failures, self.remaining());
-                state.last_failure = Some((Instant::now() + delay, error.clone()));
+                // The service's own delay, when it gave one, wins over a shorter backoff.
+                let delay = retry_delay(state.consecutive_failures, self.remaining())
+                    .max(retry_after.unwrap_or_default());
+                state.last_failure = Some((later(Instant::now(), delay), error.clone()));
                 tracing::warn!(
                     trigger = trigger.as_str(),
-                    error = %error,
-                    cause = %cause,
+                    error = %error_text,
                     consecutive_failures = state.consecutive_failures,
                     retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                     "token refresh failed"
@@ -293,14 +398,30 @@ impl Inner {
 /// so that no lock and no strong reference is held while it runs.
 struct Attempt {
     refresher: Arc<dyn TokenRefresher>,
+    retry_after_hint: Option<RetryAfterHint>,
     timeout: Duration,
     fallback_lifetime: Option<Duration>,
     clock: Clock,
     trigger: Trigger,
 }
 
+/// What an [`Attempt`] produced.
+struct Finished {
+    result: Result<AccessToken, CredentialError>,
+    /// The error's whole cause chain, for the log (empty on success). It includes the
+    /// refresher error's own text: the most useful clue, and the one thing here we do not
+    /// control. `TokenRefresher` and the README tell users it is logged and must not contain
+    /// secrets; our own errors never contain token text. Formatted in the task, inside the
+    /// panic guard and without any lock held: its `Display` is user code, which may panic or
+    /// use this credential.
+    error_text: String,
+    /// How long the refresher's error asked to wait before the next attempt.
+    retry_after: Option<Duration>,
+    span: tracing::Span,
+}
+
 impl Attempt {
-    async fn execute(&self) -> (Result<AccessToken, CredentialError>, tracing::Span) {
+    async fn execute(&self) -> Finished {
         let span = tracing::info_span!(
             "acs_refresh::refresh",
             trigger = self.trigger.as_str(),
@@ -308,20 +429,58 @@ impl Attempt {
             duration_ms = Empty,
         );
         let started = Instant::now();
-        let result = self.call_refresher().instrument(span.clone()).await;
+        let mut result = self.call_refresher().instrument(span.clone()).await;
+        let error_text = match &result {
+            Ok(_) => String::new(),
+            Err(error) => match std::panic::catch_unwind(AssertUnwindSafe(|| cause_chain(error))) {
+                Ok(text) => text,
+                Err(_panic) => {
+                    result = Err(CredentialError::RefresherPanicked);
+                    CredentialError::RefresherPanicked.to_string()
+                }
+            },
+        };
         span.record("outcome", outcome_name(&result));
         span.record(
             "duration_ms",
             u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         );
-        (result, span)
+        let retry_after = match &result {
+            Err(CredentialError::Refresher(error)) => self.retry_after(error),
+            _ => None,
+        };
+        Finished {
+            result,
+            error_text,
+            retry_after,
+            span,
+        }
+    }
+
+    /// The retry delay the refresher's error asks for: from the options' hint when set, else
+    /// from the refresher. Both are user code: a panic there means no hint.
+    fn retry_after(&self, error: &RefresherError) -> Option<Duration> {
+        let error: &(dyn std::error::Error + Send + Sync + 'static) = &**error;
+        std::panic::catch_unwind(AssertUnwindSafe(|| match &self.retry_after_hint {
+            Some(hint) => hint(error),
+            None => self.refresher.retry_after(error),
+        }))
+        .ok()
+        .flatten()
     }
 
     async fn call_refresher(&self) -> Result<AccessToken, CredentialError> {
-        // A closure refresher runs its synchronous part right here: catch a panic there too.
+        // A hand-written `refresh` may run code before it returns its future: catch a panic there too.
         let future = std::panic::catch_unwind(AssertUnwindSafe(|| self.refresher.refresh()))
             .map_err(|_| CredentialError::RefresherPanicked)?;
-        match tokio::time::timeout(self.timeout, CatchUnwind(future)).await {
+        let mut guarded = CatchUnwind(Some(future));
+        let outcome = tokio::time::timeout(self.timeout, &mut guarded).await;
+        // Cut off or finished, the future is dropped here, where a panic in its `Drop` is
+        // caught too.
+        if guarded.drop_inner().is_err() {
+            return Err(CredentialError::RefresherPanicked);
+        }
+        match outcome {
             Err(_elapsed) => Err(CredentialError::Timeout {
                 timeout: self.timeout,
             }),
@@ -368,6 +527,23 @@ fn warn_fallback_once(error: &acs_token::TokenError) {
     }
 }
 
+/// An error and its whole `source()` chain, joined with ": ". A message that the text so far
+/// already ends with is skipped: an error whose `Display` includes its source's message (as
+/// [`CredentialError::Refresher`] does) is not repeated.
+pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn outcome_name(result: &Result<AccessToken, CredentialError>) -> &'static str {
     match result {
         Ok(_) => "refreshed",
@@ -397,6 +573,14 @@ pub(crate) fn retry_delay(failures: u32, remaining: Duration) -> Duration {
     }
 }
 
+/// `delay` after `instant`, or as late as the clock can say for an absurd delay.
+fn later(instant: Instant, delay: Duration) -> Instant {
+    instant
+        .checked_add(delay)
+        .or_else(|| instant.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(instant)
+}
+
 /// A uniformly distributed number in `[0, 1)` (SplitMix64 over a randomly seeded counter):
 /// enough randomness to spread retries, no dependency.
 fn jitter_unit() -> f64 {
@@ -416,14 +600,31 @@ fn jitter_unit() -> f64 {
 /// The refresher future panicked.
 struct Panicked;
 
-/// Turns a panic while polling the inner future into `Err(Panicked)`.
-struct CatchUnwind<F>(F);
+/// Turns a panic while polling or dropping the inner future into `Err(Panicked)`.
+struct CatchUnwind<F>(Option<F>);
+
+impl<F> CatchUnwind<F> {
+    /// Drops the inner future, catching a panic in its `Drop`.
+    fn drop_inner(&mut self) -> Result<(), Panicked> {
+        let inner = self.0.take();
+        std::panic::catch_unwind(AssertUnwindSafe(move || drop(inner))).map_err(|_| Panicked)
+    }
+}
+
+impl<F> Drop for CatchUnwind<F> {
+    fn drop(&mut self) {
+        // Dropped with the task (the credential was closed or dropped): nobody to tell.
+        let _ = self.drop_inner();
+    }
+}
 
 impl<F: Future + Unpin> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Panicked>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.0;
+        let Some(inner) = self.0.as_mut() else {
+            return Poll::Ready(Err(Panicked));
+        };
         match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
@@ -465,6 +666,26 @@ mod tests {
             assert!(retry_delay(30, remaining) <= remaining / 2);
         }
         assert!(retry_delay(30, Duration::from_millis(10)) >= RETRY_FLOOR);
+    }
+
+    #[test]
+    fn the_cause_chain_joins_every_message_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("the exchange failed")]
+        struct Outer(#[source] std::io::Error);
+
+        let error = CredentialError::Refresher(RefresherError::new(Box::new(Outer(
+            std::io::Error::other("AADSTS50013 signature validation failed"),
+        ))));
+        assert_eq!(
+            cause_chain(&error),
+            "the token refresher failed: the exchange failed: AADSTS50013 signature validation \
+             failed"
+        );
+        assert_eq!(
+            cause_chain(&CredentialError::Closed),
+            "the credential is closed"
+        );
     }
 
     #[test]

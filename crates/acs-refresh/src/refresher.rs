@@ -1,6 +1,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use acs_token::AccessToken;
 use async_trait::async_trait;
@@ -98,8 +99,23 @@ impl fmt::Debug for RefreshedToken {
 pub trait TokenRefresher: Send + Sync + 'static {
     /// Gets a new token.
     async fn refresh(&self) -> Result<RefreshedToken, BoxError>;
+
+    /// How long the service asked to wait before the next attempt, after [`refresh`](Self::refresh)
+    /// failed with `error` (for example the `Retry-After` of an HTTP 429 or 503 answer).
+    ///
+    /// The credential makes no new refresher call before that delay has passed, even when a
+    /// caller needs a new token (such a caller gets the last error). The usual retry backoff
+    /// applies when it is longer. The default: no hint.
+    fn retry_after(
+        &self,
+        error: &(dyn std::error::Error + Send + Sync + 'static),
+    ) -> Option<Duration> {
+        let _ = error;
+        None
+    }
 }
 
+#[async_trait]
 impl<F, Fut, T, E> TokenRefresher for F
 where
     F: Fn() -> Fut + Send + Sync + 'static,
@@ -107,22 +123,8 @@ where
     T: Into<RefreshedToken>,
     E: Into<BoxError>,
 {
-    fn refresh<'life0, 'async_trait>(
-        &'life0 self,
-    ) -> std::pin::Pin<
-        Box<dyn Future<Output = Result<RefreshedToken, BoxError>> + Send + 'async_trait>,
-    >
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        let future = self();
-        Box::pin(async move {
-            match future.await {
-                Ok(token) => Ok(token.into()),
-                Err(error) => Err(error.into()),
-            }
-        })
+    async fn refresh(&self) -> Result<RefreshedToken, BoxError> {
+        self().await.map(Into::into).map_err(Into::into)
     }
 }
 
