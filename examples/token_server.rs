@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,7 +147,15 @@ impl TokenServer {
             }
         };
         let identity = CommunicationIdentityClient::from_connection_string(&connection_string)?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
+            .await
+            .map_err(|error| {
+                format!(
+                    "cannot listen on 127.0.0.1:{}: {error} (choose another port with --port N, \
+                     and give the client --url http://127.0.0.1:N/acs-token)",
+                    config.port
+                )
+            })?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -221,8 +230,19 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<ServerConfig, St
 }
 
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    let config = parse_args(std::env::args().skip(1))?;
+async fn main() -> ExitCode {
+    match serve(std::env::args().skip(1)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("token server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves until Ctrl-C.
+async fn serve(args: impl Iterator<Item = String>) -> Result<(), BoxError> {
+    let config = parse_args(args)?;
     let server = TokenServer::start(config.clone()).await?;
     match server.emulator() {
         Some(emulator) => println!(

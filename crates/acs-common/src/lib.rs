@@ -99,7 +99,10 @@ pub mod chat {
 ///
 /// This is the [`acs_http`] crate (with feature `entra`, `identity` or `chat`).
 #[cfg(any(feature = "entra", feature = "identity", feature = "chat"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "entra", feature = "identity", feature = "chat"))))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "entra", feature = "identity", feature = "chat")))
+)]
 pub mod http {
     #[doc(inline)]
     pub use acs_http::*;

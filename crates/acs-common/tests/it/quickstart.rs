@@ -65,6 +65,11 @@ async fn quickstart_creates_refreshes_and_cleans_up() {
     assert!(line("5. Revoked").contains("as revoked"), "{printed}");
     assert!(line("6. Deleted the identity").contains("404"), "{printed}");
     assert!(line("Done in").ends_with(" s."), "{printed}");
+    // It points the reader at the next step: the examples of getting-started, section 6.
+    assert!(
+        line("Next, a token server").contains("cargo run --example token_client"),
+        "{printed}"
+    );
     // The connection string's key and the token text never reach the output.
     assert!(!printed.contains("accesskey"), "{printed}");
     assert!(!printed.contains("eyJ"), "{printed}");
