@@ -333,6 +333,11 @@ impl EmulatorBuilder {
         listener: tokio::net::TcpListener,
         runtime: &tokio::runtime::Handle,
     ) -> Result<RunningEmulator, EmulatorError> {
+        if self.timeouts.header_read.is_zero() || self.timeouts.idle.is_zero() {
+            return Err(EmulatorError::InvalidSetting {
+                reason: "header_read_timeout and idle_timeout must be positive",
+            });
+        }
         if let Some(id) = &self.resource_id
             && (id.is_empty() || id.contains(['_', ':', '/']))
         {

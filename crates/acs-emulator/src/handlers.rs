@@ -448,6 +448,14 @@ fn is_entra_shaped(token: &str) -> bool {
     })
 }
 
+/// Whether two Entra object IDs are the same: GUIDs in any case, other text exactly.
+fn same_object_id(left: &str, right: &str) -> bool {
+    match (guid(left), guid(right)) {
+        (Some(left), Some(right)) => left == right,
+        _ => left == right,
+    }
+}
+
 /// `text` as a lower-case hyphenated GUID, when it is one (hyphenated, any case).
 fn guid(text: &str) -> Option<String> {
     if text.len() != 36 {
@@ -623,19 +631,11 @@ fn exchange_teams_user_token(shared: &Shared, body: &Bytes) -> Answer {
     let token = required(request.token, "token")?;
     let app_id = required(request.app_id, "appId")?;
     let user_id = required(request.user_id, "userId")?;
-    // It becomes part of the Teams user's ID (`8:orgid:<userId>`): only an Entra object ID.
-    let user_id = guid(&user_id).ok_or_else(|| {
-        ApiError::bad_request(
-            "InvalidUserId",
-            "userId",
-            "userId must be the Teams user's Entra object ID (a GUID).",
-        )
-    })?;
     // When the Entra token is a readable JWT, hold it to what the service checks.
     if let Some(claims) = jwt::read_claims(&token) {
         reject_expired(shared, &claims)?;
         let oid = claims.get("oid").and_then(Value::as_str);
-        if oid.is_some_and(|oid| guid(oid).as_deref() != Some(user_id.as_str())) {
+        if oid.is_some_and(|oid| !same_object_id(oid, &user_id)) {
             return Err(ApiError::bad_request(
                 "UserIdMismatch",
                 "userId",
@@ -654,8 +654,12 @@ fn exchange_teams_user_token(shared: &Shared, body: &Bytes) -> Answer {
             ));
         }
     }
+    // The user ID becomes part of the Teams user's ID (`8:orgid:<user>`): an Entra object ID
+    // (a GUID) is taken, written lower-case; anything else is replaced by a GUID derived from
+    // it, so no caller-chosen text (`../x:y`) reaches an identity ID.
+    let user = guid(&user_id).unwrap_or_else(|| jwt::derived_uuid(&["teams-user", &user_id]));
     let lifetime = shared.lifetime(None, shared.settings.exchange_lifetime);
-    let minted = shared.issue_teams_user_token(&user_id, lifetime);
+    let minted = shared.issue_teams_user_token(&user, lifetime);
     Ok((StatusCode::OK, axum::Json(token_json(&minted))).into_response())
 }
 

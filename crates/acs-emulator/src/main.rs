@@ -42,9 +42,9 @@ Options (each also read from the environment variable named after it; a flag win
                             bearer token is taken, unverified)
   --request-log N           keep the latest N requests for inspection      ACS_EMULATOR_REQUEST_LOG
                             (default 1000)
-  --shutdown-timeout-secs N on Ctrl-C, let requests in flight finish for   ACS_EMULATOR_SHUTDOWN_TIMEOUT_SECS
-                            up to N seconds (default 5); a second Ctrl-C
-                            exits at once
+  --shutdown-timeout-secs N on Ctrl-C or SIGTERM, let requests in flight  ACS_EMULATOR_SHUTDOWN_TIMEOUT_SECS
+                            finish for up to N seconds (default 5); a
+                            second Ctrl-C exits at once
   --tls                     serve https with a self-signed certificate for ACS_EMULATOR_TLS
                             127.0.0.1 and localhost, generated at start
                             (needs the `tls` feature)
@@ -247,6 +247,9 @@ fn run() -> Result<(), String> {
             }
             message
         })?;
+        // Listening for Ctrl-C (and, on Unix, SIGTERM, as `docker stop` sends) starts before
+        // the banner: whoever reads the connection string may signal at once.
+        let mut stop_signals = StopSignals::new()?;
         if !listen.is_loopback() {
             eprintln!(
                 "acs-emulator: WARNING: listening on {listen}, not on the loopback interface: \
@@ -267,16 +270,14 @@ fn run() -> Result<(), String> {
         println!("{}", emulator.connection_string());
         println!();
         println!("Press Ctrl-C to stop.");
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|error| format!("cannot wait for Ctrl-C: {error}"))?;
+        stop_signals.next().await;
         println!(
             "stopping (requests in flight get up to {} s; Ctrl-C again to exit at once)",
             shutdown_timeout.as_secs()
         );
         tokio::select! {
             () = emulator.shutdown() => {}
-            _ = tokio::signal::ctrl_c() => {
+            () = stop_signals.next() => {
                 println!("stopped at once");
                 // Every acknowledged write is already in the data directory.
                 std::process::exit(130);
@@ -285,6 +286,44 @@ fn run() -> Result<(), String> {
         println!("stopped");
         Ok(())
     })
+}
+
+/// Ctrl-C, and on Unix also SIGTERM: the first stops gracefully, a second exits at once.
+struct StopSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Starts listening (on Unix, the handlers are in place when this returns).
+    fn new() -> Result<Self, String> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen =
+                |kind| signal(kind).map_err(|error| format!("cannot listen for signals: {error}"));
+            Ok(Self {
+                interrupt: listen(SignalKind::interrupt())?,
+                terminate: listen(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 #[cfg(feature = "tls")]

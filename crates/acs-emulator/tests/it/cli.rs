@@ -382,3 +382,26 @@ fn a_second_ctrl_c_exits_at_once() {
     assert_eq!(status.code(), Some(130));
     drop(half);
 }
+
+/// A data directory written by a newer emulator is refused with a message that says so.
+#[test]
+fn a_data_dir_from_a_newer_emulator_is_a_clear_error() {
+    let dir = common::ScratchDir::new("newer-cli");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let database = rusqlite::Connection::open(dir.0.join("acs-emulator.sqlite3")).unwrap();
+    database
+        .execute_batch("PRAGMA application_id = 1094931269; PRAGMA user_version = 99;")
+        .unwrap();
+    drop(database);
+    let output = Command::new(BINARY)
+        .arg("--data-dir")
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("newer acs-emulator (schema version 99"),
+        "{stderr}"
+    );
+}

@@ -146,3 +146,24 @@ async fn a_request_in_flight_finishes_within_the_deadline() {
     let answer = client.await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
 }
+
+#[tokio::test]
+async fn zero_timeouts_are_refused() {
+    for builder in [
+        Emulator::builder().header_read_timeout(Duration::ZERO),
+        Emulator::builder().idle_timeout(Duration::ZERO),
+    ] {
+        let error = builder.start().await.unwrap_err();
+        assert!(
+            matches!(error, acs_emulator::EmulatorError::InvalidSetting { .. }),
+            "{error:?}"
+        );
+    }
+    // A zero shutdown timeout is allowed: stop drops connections at once.
+    let emulator = Emulator::builder()
+        .shutdown_timeout(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    emulator.shutdown().await;
+}

@@ -57,11 +57,11 @@ fn load_and_soak() {
     );
 }
 
-/// The same, short enough for every test run: 64 clients for 2 s with a data directory and
+/// The same, short enough for every test run: 32 clients for 2 s with a data directory and
 /// garbage, and not one unexpected answer (no memory figure: too short to mean anything).
 #[test]
 fn a_short_mixed_load_has_no_failures() {
-    run_load(2, 64, true, 10, true);
+    run_load(2, 32, true, 10, true);
 }
 
 fn run_load(seconds: u64, clients: u64, with_data_dir: bool, create_every: u64, garbage: bool) {
