@@ -1,11 +1,10 @@
 //! The background task that owns every refresher call of a credential.
 
 use std::future::Future;
-use std::hash::BuildHasher;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -604,7 +603,7 @@ pub(crate) fn retry_delay(failures: u32, remaining: Duration) -> Duration {
     let doublings = failures.saturating_sub(1).min(20);
     let ceiling = RETRY_BASE.saturating_mul(1 << doublings).min(RETRY_CAP);
     let half = ceiling / 2;
-    let delay = half + half.mul_f64(jitter_unit());
+    let delay = half + half.mul_f64(fastrand::f64());
     if remaining.is_zero() {
         delay
     } else {
@@ -618,22 +617,6 @@ fn later(instant: Instant, delay: Duration) -> Instant {
         .checked_add(delay)
         .or_else(|| instant.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
         .unwrap_or(instant)
-}
-
-/// A uniformly distributed number in `[0, 1)` (SplitMix64 over a randomly seeded counter):
-/// enough randomness to spread retries, no dependency.
-fn jitter_unit() -> f64 {
-    static SEED: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let seed = *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0_u8));
-    let mut z = COUNTER
-        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-        .wrapping_add(seed);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    // The top 53 bits fit an f64 mantissa exactly.
-    (z >> 11) as f64 / (1_u64 << 53) as f64
 }
 
 /// The refresher future panicked.
@@ -725,13 +708,5 @@ mod tests {
             cause_chain(&CredentialError::Closed),
             "the credential is closed"
         );
-    }
-
-    #[test]
-    fn jitter_is_spread_over_the_unit_interval() {
-        let samples: Vec<f64> = (0..4000).map(|_| jitter_unit()).collect();
-        assert!(samples.iter().all(|x| (0.0..1.0).contains(x)));
-        let below_half = samples.iter().filter(|x| **x < 0.5).count();
-        assert!((1700..2300).contains(&below_half), "{below_half}");
     }
 }
