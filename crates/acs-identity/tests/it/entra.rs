@@ -2,8 +2,6 @@
 
 #![cfg(feature = "entra")]
 
-mod common;
-
 use std::sync::Arc;
 
 use acs_emulator::{Emulator, Route};

@@ -1,14 +1,12 @@
 //! No access key, connection string or token reaches Debug, Display, error text or a log line.
 
-mod common;
-
 use std::time::Duration;
 
 use acs_refresh::test_util::LogCapture;
 
+use crate::common::{access_key_text, client_for};
 use acs_emulator::{Emulator, Fault, Route};
 use acs_identity::{CommunicationIdentityClient, CommunicationTokenScope};
-use common::{access_key_text, client_for};
 
 fn assert_free_of(text: &str, secrets: &[&str]) {
     for secret in secrets {

@@ -2,17 +2,15 @@
 //! emulator, the credential and the test all read one virtual wall clock, so a proactive
 //! refresh happens at an exact virtual time and the test takes no real time.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::client_for;
 use acs_emulator::{Clock, Emulator, Route, TokenStatus};
 use acs_identity::{CommunicationTokenScope, IdentityError, ServiceErrorSource};
 use acs_refresh::test_util::TokioClock;
 use acs_refresh::{
     CommunicationTokenCredential, CommunicationTokenRefreshOptions, CredentialError,
 };
-use common::client_for;
 use time::OffsetDateTime;
 
 /// The emulator's clock, moving with Tokio's (paused) clock from a start instant.

@@ -1,19 +1,17 @@
 //! The exchange itself, on `EntraTokenExchange` directly: routes, scopes, caching, retries,
 //! typed errors. Server on 127.0.0.1, tokio's clock paused.
 
-mod common;
-
 use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use acs_entra::{
     DEFAULT_SCOPE, EntraCommunicationTokenCredentialOptions, EntraError, EntraTokenExchange,
     ExchangeRoute, ServiceErrorSource,
 };
 use acs_http::test_util::Reply;
 use acs_http::{HttpError, ServiceError};
-use common::*;
 use time::macros::datetime;
 
 const EMPTY_TEXT: &str = "Scopes must not be null or empty. Ensure all scopes start with either https://auth.msft.communication.azure.com/ or https://communication.azure.com/clients/.";

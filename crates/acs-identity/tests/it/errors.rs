@@ -1,11 +1,10 @@
 //! Error mapping against the emulator (404, 401, 400, 503 with retries) and client-side
 //! validation, which must send nothing.
 
-mod common;
-
 use std::error::Error as _;
 use std::time::Duration;
 
+use crate::common::{client_for, fast_retries};
 use acs_emulator::{Emulator, Fault, Route};
 use acs_http::test_util::{Reply, TestServer};
 use acs_http::{HttpError, RetryPolicy};
@@ -13,7 +12,6 @@ use acs_identity::{
     CommunicationIdentityClient, CommunicationTokenScope, CommunicationUserIdentifier,
     IdentityError, IdentityOperation, ServiceErrorSource,
 };
-use common::{client_for, fast_retries};
 
 #[tokio::test]
 async fn an_unknown_user_is_a_404_with_the_acs_code() {

@@ -1,14 +1,12 @@
 //! Every operation against the emulator: wire format, path encoding, api-version, tokens.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::client_for;
 use acs_emulator::{Emulator, IdentityState, ManualClock, Route, TokenStatus};
 use acs_identity::{CommunicationIdentityClient, CommunicationTokenScope, DEFAULT_API_VERSION};
 use acs_token::TokenClaims;
 use acs_token::test_util::TokenBuilder;
-use common::client_for;
 use time::OffsetDateTime;
 
 #[tokio::test]
