@@ -1,5 +1,6 @@
 use std::fmt;
 
+use acs_token::Redacted;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac as _};
@@ -42,9 +43,9 @@ pub(crate) const DIGEST_BASE64_LEN: usize = 44;
 /// request has none. A `Host` header already on an [`http::Request`] is only used when its URI has
 /// no authority (origin-form, such as `/identities`); with an absolute URI, set no `Host` header
 /// of your own, or make it agree with the URI.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct HmacSigner {
-    keyed: Hmac<Sha256>,
+    key: Redacted<Hmac<Sha256>>,
 }
 
 /// A request in plain parts, for signing requests of HTTP libraries this crate has no adapter for
@@ -169,7 +170,9 @@ impl HmacSigner {
     pub fn new(key: &AccessKey) -> Self {
         let keyed = Hmac::<Sha256>::new_from_slice(key.expose_secret())
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        Self { keyed }
+        Self {
+            key: Redacted::new(keyed),
+        }
     }
 
     /// Signs `request` in place, dated now by the system clock: sets `x-ms-date`,
@@ -257,7 +260,7 @@ impl HmacSigner {
         query: Option<&[u8]>,
         values: &[&[&[u8]]],
     ) -> [u8; DIGEST_BASE64_LEN] {
-        let mut mac = self.keyed.clone();
+        let mut mac = self.key.expose().clone();
         update_upper_case(&mut mac, method);
         mac.update(b"\n");
         mac.update(path);
@@ -291,12 +294,6 @@ fn update_upper_case(mac: &mut Hmac<Sha256>, method: &[u8]) {
         buffer.copy_from_slice(chunk);
         buffer.make_ascii_uppercase();
         mac.update(buffer);
-    }
-}
-
-impl fmt::Debug for HmacSigner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("HmacSigner { key: <redacted> }")
     }
 }
 

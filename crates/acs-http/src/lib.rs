@@ -11,6 +11,7 @@ mod source;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
+pub use acs_token::Redacted;
 pub use client::{HttpClient, HttpClientBuilder, USER_AGENT};
 pub use endpoint::Endpoint;
 pub use error::{BoxError, DecodeError, EndpointError, ExpiresOnError, HttpError, ServiceError};

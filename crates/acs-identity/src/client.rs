@@ -459,7 +459,7 @@ fn access_token(
     operation: IdentityOperation,
     response: TokenResponse,
 ) -> Result<AccessToken, IdentityError> {
-    if response.token.is_empty() {
+    if response.token.expose().is_empty() {
         return Err(IdentityError::UnexpectedResponse {
             operation,
             reason: "the answer's token is empty",
