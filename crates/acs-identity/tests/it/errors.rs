@@ -171,11 +171,10 @@ async fn an_unknown_scope_is_a_400_from_the_service() {
 #[tokio::test]
 async fn an_unsupported_api_version_is_a_400() {
     let emulator = Emulator::start().await.unwrap();
-    let client =
-        CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
-            .api_version("1999-01-01")
-            .build()
-            .unwrap();
+    let client = crate::common::builder_for(&emulator)
+        .api_version("1999-01-01")
+        .build()
+        .unwrap();
     let error = client.create_user().await.unwrap_err();
     assert_eq!(
         error.service_error().map(|e| e.status().as_u16()),
@@ -276,11 +275,10 @@ async fn four_503s_give_an_error_after_four_attempts() {
 async fn default_retry_delays_pass_on_tokio_time() {
     // 503 without Retry-After: the default policy waits ~0.8 s, then ~1.6 s (paused clock).
     let emulator = Emulator::start().await.unwrap();
-    let client =
-        CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
-            .retry_policy(RetryPolicy::default().without_jitter())
-            .build()
-            .unwrap();
+    let client = crate::common::builder_for(&emulator)
+        .retry_policy(RetryPolicy::default().without_jitter())
+        .build()
+        .unwrap();
     emulator.inject(Fault::status(503).times(2).on(Route::CreateIdentity));
 
     let started = tokio::time::Instant::now();
@@ -293,11 +291,10 @@ async fn default_retry_delays_pass_on_tokio_time() {
 #[tokio::test]
 async fn no_retries_policy_gives_up_after_one_attempt() {
     let emulator = Emulator::start().await.unwrap();
-    let client =
-        CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
-            .retry_policy(RetryPolicy::no_retries())
-            .build()
-            .unwrap();
+    let client = crate::common::builder_for(&emulator)
+        .retry_policy(RetryPolicy::no_retries())
+        .build()
+        .unwrap();
     emulator.inject(Fault::status(500).on(Route::CreateIdentity));
     let error = client.create_user().await.unwrap_err();
     assert_eq!(error.http_error().and_then(|e| e.attempts()), Some(1));
@@ -316,9 +313,8 @@ async fn an_unreachable_service_is_a_transport_error() {
         .unwrap()
         .port();
     let client = CommunicationIdentityClient::builder(
-        format!("endpoint=http://127.0.0.1:{port}/;accesskey=cHc=")
-            .parse()
-            .unwrap(),
+        format!("http://127.0.0.1:{port}/"),
+        "cHc=".parse::<acs_identity::AccessKey>().unwrap(),
     )
     .retry_policy(fast_retries())
     .build()
@@ -509,10 +505,8 @@ fn bad_connection_strings_and_endpoints_are_typed_errors() {
 
 /// A client for a scripted server on 127.0.0.1 (for answers the emulator never gives).
 fn client_for_server(server: &TestServer) -> CommunicationIdentityClient {
-    let connection_string = format!("endpoint={}/;accesskey=cHc=", server.url())
-        .parse()
-        .unwrap();
-    CommunicationIdentityClient::builder(connection_string)
+    let key: acs_identity::AccessKey = "cHc=".parse().unwrap();
+    CommunicationIdentityClient::builder(server.url(), key)
         .retry_policy(RetryPolicy::no_retries())
         .build()
         .unwrap()

@@ -223,7 +223,7 @@ async fn the_default_api_version_is_2025_06_30_and_others_can_be_chosen() {
     client.create_user().await.unwrap();
 
     // The emulator answers an unknown version with 400, so success shows the version was sent.
-    let older = CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
+    let older = crate::common::builder_for(&emulator)
         .api_version("2023-10-01")
         .build()
         .unwrap();

@@ -25,10 +25,7 @@ async fn debug_errors_and_logs_hold_no_key_or_token() {
     let client = client_for(&emulator);
     let mut seen = Vec::new();
     seen.push(format!("{client:?}"));
-    seen.push(format!(
-        "{:?}",
-        CommunicationIdentityClient::builder(connection_string.parse().unwrap())
-    ));
+    seen.push(format!("{:?}", crate::common::builder_for(&emulator)));
 
     // Successes, retried failures and hard failures, all logged at TRACE.
     emulator.inject(Fault::status(503).retry_after(Duration::ZERO).times(2));
