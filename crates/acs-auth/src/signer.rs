@@ -119,7 +119,7 @@ impl<'a> RequestParts<'a> {
     /// received.
     ///
     /// # Errors
-    /// [`AuthError::UnsupportedDate`] when `date`'s year is outside 0..=9999.
+    /// [`AuthError::UnsupportedDate`] when `date`'s year is outside 1970..=9999.
     pub fn string_to_sign(&self, date: OffsetDateTime) -> Result<String, AuthError> {
         let date = format_rfc1123(date).ok_or(AuthError::UnsupportedDate)?;
         let target = Target {
@@ -193,7 +193,7 @@ impl HmacSigner {
     ///
     /// # Errors
     /// As [`sign`](Self::sign), plus [`AuthError::UnsupportedDate`] when `now`'s year is outside
-    /// 0..=9999.
+    /// 1970..=9999.
     pub fn sign_at<R: SignableRequest>(
         &self,
         request: &mut R,
@@ -208,7 +208,7 @@ impl HmacSigner {
     /// The adapters behind [`sign`](Self::sign) and the verifier use the same computation.
     ///
     /// # Errors
-    /// [`AuthError::UnsupportedDate`] when `now`'s year is outside 0..=9999.
+    /// [`AuthError::UnsupportedDate`] when `now`'s year is outside 1970..=9999.
     pub fn sign_parts(
         &self,
         parts: &RequestParts<'_>,
