@@ -12,6 +12,12 @@ mod source;
 pub mod test_util;
 
 pub use acs_token::Redacted;
+/// The date-time type of `expiresOn` values ([`parse_expires_on`], [`TokenResponse`]), from
+/// `acs-token`.
+pub use acs_token::OffsetDateTime;
+/// The `http` crate, whose types ([`http::StatusCode`], [`http::HeaderMap`]) appear in this
+/// crate's signatures.
+pub use http;
 pub use client::{HttpClient, HttpClientBuilder, USER_AGENT};
 pub use endpoint::Endpoint;
 pub use error::{BoxError, DecodeError, EndpointError, ExpiresOnError, HttpError, ServiceError};

@@ -16,6 +16,13 @@ pub fn fast_retries() -> RetryPolicy {
         .without_jitter()
 }
 
+/// A fresh emulator and a client for it (see [`client_for`]).
+pub async fn emulator_and_client() -> (RunningEmulator, CommunicationIdentityClient) {
+    let emulator = acs_emulator::Emulator::start().await.expect("emulator");
+    let client = client_for(&emulator);
+    (emulator, client)
+}
+
 /// A client for `emulator`, signed with its key, retrying without waiting.
 pub fn client_for(emulator: &RunningEmulator) -> CommunicationIdentityClient {
     builder_for(emulator)

@@ -4,7 +4,7 @@
 use std::error::Error as _;
 use std::time::Duration;
 
-use crate::common::{client_for, fast_retries};
+use crate::common::{client_for, emulator_and_client, fast_retries};
 use acs_emulator::{Emulator, Fault, Route};
 use acs_http::test_util::{Reply, TestServer};
 use acs_http::{HttpError, RetryPolicy};
@@ -15,8 +15,7 @@ use acs_identity::{
 
 #[tokio::test]
 async fn an_unknown_user_is_a_404_with_the_acs_code() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let stranger =
         CommunicationUserIdentifier::new(format!("8:acs:{}_nobody", emulator.resource_id()))
             .unwrap();
@@ -62,8 +61,7 @@ async fn an_unknown_user_is_a_404_with_the_acs_code() {
 
 #[tokio::test]
 async fn a_deleted_user_is_a_404_for_every_operation() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (_emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     client.delete_user(&user).await.unwrap();
 
@@ -121,8 +119,7 @@ async fn a_wrong_access_key_is_a_401_denied() {
 
 #[tokio::test]
 async fn an_unknown_scope_is_a_400_from_the_service() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (_emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     let unknown: CommunicationTokenScope = "chat.everything".parse().unwrap();
     assert_eq!(
@@ -188,8 +185,7 @@ async fn an_unsupported_api_version_is_a_400() {
 
 #[tokio::test]
 async fn a_mismatched_teams_user_is_a_400() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (_emulator, client) = emulator_and_client().await;
     let entra_token = acs_token::test_util::TokenBuilder::new()
         .expires_on(time::OffsetDateTime::now_utc() + Duration::from_secs(3600))
         .claim("oid", "real-user")
@@ -215,8 +211,7 @@ async fn a_mismatched_teams_user_is_a_400() {
 
 #[tokio::test]
 async fn transient_503s_are_retried_then_succeed() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     emulator.inject(
         Fault::status(503)
@@ -245,8 +240,7 @@ async fn transient_503s_are_retried_then_succeed() {
 
 #[tokio::test]
 async fn four_503s_give_an_error_after_four_attempts() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     emulator.inject(
         Fault::status(503)
             .retry_after(Duration::ZERO)
@@ -332,8 +326,7 @@ async fn an_unreachable_service_is_a_transport_error() {
 
 #[tokio::test]
 async fn lifetimes_that_are_not_whole_minutes_are_refused_before_sending() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     let requests_before = emulator.requests().len();
 
@@ -422,8 +415,7 @@ async fn lifetimes_the_service_accepts_are_sent_whatever_they_are() {
 
 #[tokio::test]
 async fn empty_scopes_and_empty_arguments_are_refused_before_sending() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     let requests_before = emulator.requests().len();
     let none: [CommunicationTokenScope; 0] = [];

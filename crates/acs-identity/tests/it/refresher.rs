@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::client_for;
+use crate::common::{client_for, emulator_and_client};
 use acs_emulator::{Clock, Emulator, Route, TokenStatus};
 use acs_identity::{CommunicationTokenScope, IdentityError, ServiceErrorSource};
 use acs_refresh::test_util::TokioClock;
@@ -113,8 +113,7 @@ async fn the_refresher_asks_for_the_lifetime_it_was_given() {
 
 #[tokio::test]
 async fn an_invalid_refresher_lifetime_is_refused_up_front() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (_emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     let error = client
         .refresher(user, [CommunicationTokenScope::Chat])
