@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod chat;
 mod clock;
 mod emulator;
 mod error;
@@ -8,18 +9,22 @@ mod handlers;
 mod jwt;
 mod record;
 mod route;
+mod server;
 mod state;
+mod store;
 #[cfg(feature = "tls")]
 mod tls;
 
+pub use chat::ChatLimits;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
+pub use emulator::{DEFAULT_REQUEST_LOG_CAPACITY, Emulator, EmulatorBuilder, RunningEmulator};
 pub use error::EmulatorError;
 pub use fault::Fault;
+pub use handlers::{CONTROL_HEADER, RECORDED_PATH_LIMIT};
 pub use record::{IdentityState, RequestRecord, TokenStatus};
 pub use route::{
-    ENTRA_EXCHANGE_API_VERSION, IDENTITY_API_VERSIONS, Route, TEAMS_EXTENSION_EXCHANGE_API_VERSION,
-    UnknownRoute,
+    CHAT_API_VERSIONS, ENTRA_EXCHANGE_API_VERSION, IDENTITY_API_VERSIONS, Route,
+    TEAMS_EXTENSION_EXCHANGE_API_VERSION, UnknownRoute,
 };
 
 /// The scopes the identity routes accept in `scopes` and `createTokenWithScopes`.

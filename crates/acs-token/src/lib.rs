@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 mod access_token;
-mod base64;
 mod claims;
 mod decode;
 mod error;
