@@ -33,6 +33,15 @@ pub enum EntraError {
     /// other failures' reasons are in the [`HttpError`] source.
     #[error("the Entra token exchange failed{}", exchange_summary(.0))]
     Exchange(#[source] HttpError),
+    /// The exchange service refused this Entra token before (HTTP 401, the source), and the
+    /// Entra credential still returns it, so it was not sent again. Entra credentials cache
+    /// their tokens until shortly before they expire; the exchange is tried again once the
+    /// credential gives a new one. A lasting 401 usually means the Entra token is for the
+    /// wrong tenant, application or scope.
+    #[error(
+        "the Entra token exchange was not retried: the service refused this Entra token (HTTP 401) and the Entra credential still returns it"
+    )]
+    RejectedEntraToken(#[source] HttpError),
 }
 
 /// `": HTTP 401 InvalidAccessToken"` for service errors, nothing for others: the same form as

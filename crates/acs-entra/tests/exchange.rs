@@ -492,3 +492,46 @@ fn render(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_entra_token_refused_with_401_is_not_sent_again() {
+    let service = ExchangeService::start().await;
+    service.server.enqueue(Reply::acs_error(
+        401,
+        "InvalidAccessToken",
+        "Provided access token is not valid.",
+    ));
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
+    let exchange = EntraTokenExchange::new(&options(&service, &entra)).expect("exchange");
+
+    let first = exchange.exchange().await.expect_err("401");
+    assert!(matches!(first, EntraError::Exchange(_)), "{first:?}");
+
+    // The Entra credential still caches the refused token: it is not sent again.
+    let second = exchange.exchange().await.expect_err("same Entra token");
+    assert!(
+        matches!(second, EntraError::RejectedEntraToken(_)),
+        "{second:?}"
+    );
+    assert_eq!(
+        second.service_error().and_then(ServiceError::code),
+        Some("InvalidAccessToken"),
+        "the service's answer stays reachable"
+    );
+    assert!(!render(&second).contains("SECRET"), "{}", render(&second));
+    assert_eq!(service.server.request_count(), 1);
+
+    // A new Entra token is exchanged.
+    entra.rotate(ENTRA_TOKEN_2);
+    exchange
+        .exchange()
+        .await
+        .expect("a new Entra token is exchanged");
+    assert_eq!(
+        service.bearer_tokens(),
+        [
+            format!("Bearer {ENTRA_TOKEN_1}"),
+            format!("Bearer {ENTRA_TOKEN_2}")
+        ]
+    );
+}

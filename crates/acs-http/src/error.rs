@@ -6,8 +6,7 @@ use http::StatusCode;
 
 use crate::error_body::AcsErrorDetail;
 
-/// A boxed error from user code (a request builder or signer).
-pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+pub use acs_token::BoxError;
 
 /// Why a request to an ACS service failed.
 ///

@@ -78,6 +78,10 @@ fn find<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a ServiceError> {
         if let Some(HttpError::Service(service)) = error.downcast_ref::<HttpError>() {
             return Some(service);
         }
+        // A boxed one (`#[source] Box<ServiceError>`) is its own error type.
+        if let Some(service) = error.downcast_ref::<Box<ServiceError>>() {
+            return Some(service);
+        }
         current = error.source();
     }
     None

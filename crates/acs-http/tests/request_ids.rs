@@ -202,6 +202,10 @@ struct Middle(#[source] HttpError);
 #[error("bare")]
 struct Bare(#[source] ServiceError);
 
+#[derive(Debug, thiserror::Error)]
+#[error("boxed")]
+struct Boxed(#[source] Box<ServiceError>);
+
 #[test]
 fn the_service_error_is_found_through_any_source_chain() {
     let throttled = ServiceError::new(StatusCode::TOO_MANY_REQUESTS)
@@ -227,6 +231,10 @@ fn the_service_error_is_found_through_any_source_chain() {
         Some(&throttled)
     );
     assert_eq!(Bare(throttled.clone()).service_error(), Some(&throttled));
+    assert_eq!(
+        Boxed(Box::new(throttled.clone())).service_error(),
+        Some(&throttled)
+    );
 }
 
 #[test]

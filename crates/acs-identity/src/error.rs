@@ -99,10 +99,12 @@ pub enum IdentityError {
         #[source]
         source: azure_core::Error,
     },
-    /// A token lifetime outside what the service accepts: whole minutes from 60 to 1440.
+    /// A token lifetime that is not a whole, non-zero number of minutes (the wire's unit).
+    /// Which lifetimes are allowed is the service's decision (the public service: 60 to 1440
+    /// minutes); it answers others with HTTP 400.
     #[error(
-        "invalid token lifetime of {}s: expires_in must be a whole number of minutes from 60 to 1440 (1 to 24 hours)",
-        .expires_in.as_secs()
+        "invalid token lifetime of {:?}: expires_in must be a whole, non-zero number of minutes",
+        .expires_in
     )]
     InvalidExpiresIn {
         /// The lifetime asked for.

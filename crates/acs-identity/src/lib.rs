@@ -19,5 +19,9 @@ pub use scope::CommunicationTokenScope;
 pub use acs_http::ServiceErrorSource;
 /// The identifier type users are returned as, from `acs-identifiers`.
 pub use acs_identifiers::CommunicationUserIdentifier;
+/// The credential an [`IdentityTokenRefresher`] drives, and the error its `get_token` returns
+/// (an [`IdentityError`] is its source: `ServiceErrorSource` reaches the service's answer in one
+/// call), from `acs-refresh`.
+pub use acs_refresh::{CommunicationTokenCredential, CredentialError};
 /// The token type operations return, from `acs-token`.
 pub use acs_token::AccessToken;

@@ -337,13 +337,13 @@ async fn an_unreachable_service_is_a_transport_error() {
 }
 
 #[tokio::test]
-async fn lifetimes_outside_60_to_1440_whole_minutes_are_refused_before_sending() {
+async fn lifetimes_that_are_not_whole_minutes_are_refused_before_sending() {
     let emulator = Emulator::start().await.unwrap();
     let client = client_for(&emulator);
     let user = client.create_user().await.unwrap();
     let requests_before = emulator.requests().len();
 
-    for minutes_x60 in [0, 59 * 60, 1441 * 60, 90 * 60 + 30, u64::MAX / 2] {
+    for minutes_x60 in [0, 59, 90 * 60 + 30, u64::MAX / 2] {
         let expires_in = Duration::from_secs(minutes_x60);
         let error = client
             .get_token(&user, [CommunicationTokenScope::Chat], Some(expires_in))
@@ -375,7 +375,7 @@ async fn lifetimes_outside_60_to_1440_whole_minutes_are_refused_before_sending()
         "nothing was sent"
     );
 
-    // Both bounds are accepted.
+    // The service's bounds are accepted; outside them the service answers (400), not the client.
     for minutes in [60, 1440] {
         client
             .get_token(
@@ -386,6 +386,44 @@ async fn lifetimes_outside_60_to_1440_whole_minutes_are_refused_before_sending()
             .await
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn lifetimes_the_service_accepts_are_sent_whatever_they_are() {
+    // An emulator in test mode accepts 2 minutes: the client lets the server decide.
+    let emulator = Emulator::builder()
+        .allow_short_lifetimes(true)
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&emulator);
+    let (_, token) = client
+        .create_user_and_token(
+            [CommunicationTokenScope::Chat],
+            Some(Duration::from_secs(120)),
+        )
+        .await
+        .expect("a 2-minute token");
+    let lifetime = token.expires_on() - time::OffsetDateTime::now_utc();
+    assert!(
+        lifetime <= time::Duration::minutes(2) && lifetime > time::Duration::minutes(1),
+        "{lifetime}"
+    );
+
+    // The public service's range is the service's to enforce: 1441 minutes reaches it.
+    let error = client
+        .create_user_and_token(
+            [CommunicationTokenScope::Chat],
+            Some(Duration::from_secs(1441 * 60)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.service_error().map(|e| e.status().as_u16()),
+        Some(400),
+        "{error:?}"
+    );
+    assert!(!error.is_client_side());
 }
 
 #[tokio::test]

@@ -15,8 +15,9 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CredentialError {
-    /// The token refresher returned an error; it is this error's [`source`](Error::source).
-    #[error("the token refresher failed")]
+    /// The token refresher returned an error; it is this error's [`source`](Error::source), and
+    /// its message ends this error's message.
+    #[error("the token refresher failed: {0}")]
     Refresher(#[source] RefresherError),
     /// The token refresher returned a token that had already expired.
     #[error("The token returned from the tokenRefresher is expired.")]
@@ -30,6 +31,12 @@ pub enum CredentialError {
     InvalidToken(#[source] TokenError),
     /// The token refresher did not finish within the
     /// [refresher timeout](crate::CommunicationTokenRefreshOptions::refresher_timeout).
+    ///
+    /// Also returned to callers that waited the refresher timeout plus one second for a
+    /// background task that gave no answer because its runtime is no longer being driven
+    /// (see [Runtime](crate::CommunicationTokenCredential#runtime)): no caller waits longer
+    /// than that. A new task then refreshes at once, so calling again is the fix in both
+    /// cases.
     #[error("the token refresher did not finish within {timeout:?}")]
     Timeout {
         /// The timeout that elapsed.

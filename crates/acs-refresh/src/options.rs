@@ -8,8 +8,9 @@ use acs_token::AccessToken;
 use crate::clock::Clock;
 use crate::refresher::TokenRefresher;
 
-/// How long a refresher may run before it is cut off, unless set otherwise.
-pub(crate) const DEFAULT_REFRESHER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a refresher may run before it is cut off, unless set otherwise (see
+/// [`CommunicationTokenRefreshOptions::refresher_timeout`] for the choice).
+pub(crate) const DEFAULT_REFRESHER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How a refreshing [`CommunicationTokenCredential`](crate::CommunicationTokenCredential) gets
 /// and schedules new tokens.
@@ -45,7 +46,7 @@ impl CommunicationTokenRefreshOptions {
     /// `Result<String, E>` or `Result<AccessToken, E>`, a [`BlockingRefresher`](crate::BlockingRefresher),
     /// or any [`TokenRefresher`].
     ///
-    /// Defaults: no proactive refresh, no initial token, a 30-second refresher timeout, no
+    /// Defaults: no proactive refresh, no initial token, a 10-second refresher timeout, no
     /// fallback lifetime.
     pub fn new(refresher: impl TokenRefresher) -> Self {
         CommunicationTokenRefreshOptions {
@@ -76,7 +77,18 @@ impl CommunicationTokenRefreshOptions {
 
     /// How long one refresher call may take before it is cut off (its future is dropped) and
     /// the refresh fails with [`CredentialError::Timeout`](crate::CredentialError::Timeout).
-    /// Default: 30 seconds.
+    /// Callers waiting for a token wait no longer than this plus one second, even when the
+    /// background task's runtime is no longer driven (they then get the same error).
+    ///
+    /// Default: 10 seconds. A token request is one small HTTPS call, normally answered within
+    /// a second; ten seconds leave room for a slow network and a quick retry, and are about
+    /// as long as someone waiting for a first token (a chat window opening) will accept. The
+    /// official .NET, JavaScript, Java and Python SDKs have no refresher timeout at all: a
+    /// refresher that hangs blocks every caller for good. A refresher that retries internally
+    /// for longer needs a longer timeout; one that is told to come back later (HTTP 429 with
+    /// `Retry-After`) should fail at once and say so through
+    /// [`TokenRefresher::retry_after`](crate::TokenRefresher::retry_after) or
+    /// [`retry_after_hint`](Self::retry_after_hint), and the credential waits.
     pub fn refresher_timeout(mut self, timeout: Duration) -> Self {
         self.refresher_timeout = timeout;
         self
