@@ -25,7 +25,6 @@ use futures::TryStreamExt;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-#[cfg_attr(test, allow(dead_code))]
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let mut stdout = std::io::stdout();
@@ -226,30 +225,4 @@ fn describe(message: &ChatMessage) -> String {
         message.sender_display_name.as_deref().unwrap_or("?"),
         message.text().unwrap_or("")
     )
-}
-
-#[cfg(test)]
-mod tests {
-    /// The offline journey runs, and tells the reader what happened.
-    #[tokio::test]
-    async fn the_offline_journey_runs_and_reports_each_step() {
-        let mut out = Vec::new();
-        super::run_offline(&mut out)
-            .await
-            .expect("the example runs");
-        let text = String::from_utf8(out).expect("UTF-8 output");
-
-        for expected in [
-            "with Ada and Grace; 0 participant(s) not added.",
-            "4. Ada added Linus and Nobody: 1 not added.",
-            "_00000000-0000-0000-0000-000000000000 (404 Not found)",
-            "retried 1 participant(s): 0 added, 1 still not added.",
-            "   page 1: Ada, Grace\n   page 2: Linus\n",
-            "   #6 Ada (html): <b>See you there</b>\n   #5 Grace (text): Sounds good!\n   #4 Ada (text): Noon at the usual place?\n",
-            "   #1 participantAdded: Ada, Grace\n",
-            "8. Deleted the thread and the three users.",
-        ] {
-            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
-        }
-    }
 }
