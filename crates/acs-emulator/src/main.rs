@@ -1,4 +1,4 @@
-//! `acs-emulator`: runs the local ACS service until Ctrl-C.
+//! `acs-emulator`: runs the local ACS (Identity and Chat) until Ctrl-C.
 //!
 //! ```text
 //! cargo run -p acs-emulator -- [--port N] [--token-lifetime-secs N] [--allow-short-lifetimes]
@@ -16,8 +16,10 @@ use acs_emulator::{Emulator, RunningEmulator};
 const USAGE: &str = "\
 Usage: acs-emulator [OPTIONS]
 
-Runs a local Azure Communication Services identity and token-exchange service on 127.0.0.1
-until Ctrl-C, and prints a connection string for it.
+Runs a local Azure Communication Services on 127.0.0.1 until Ctrl-C, and prints a connection
+string for it. Emulated: Identity (with the Entra ID token exchanges) and Chat (bearer tokens
+it issued; the official chat SDKs need --tls). Not emulated: SMS, Calling, Rooms, Phone
+Numbers, Email, Advanced Messaging, Job Router (their routes get a 404 naming the service).
 
 Options:
   --port N                  listen on port N (default: a free port)
