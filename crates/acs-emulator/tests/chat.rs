@@ -13,3 +13,5 @@ mod hmac_host;
 mod paging;
 #[path = "chat/support.rs"]
 mod support;
+#[path = "chat/tls.rs"]
+mod tls;
