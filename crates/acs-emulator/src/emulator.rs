@@ -1,5 +1,6 @@
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::handlers::dispatch;
+use crate::server::{self, Timeouts};
 use crate::state::{Settings, Shared};
+use crate::store::{self, Loaded, Store, WriteFailed};
 use crate::{
     ChatLimits, Clock, EmulatorError, Fault, IdentityState, RequestRecord, Route, SystemClock,
     TokenStatus,
@@ -18,6 +21,9 @@ use crate::{
 
 /// The resource location minted tokens carry unless told otherwise.
 const DEFAULT_RESOURCE_LOCATION: &str = "unitedstates";
+
+/// How many requests the request record keeps unless told otherwise.
+pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 1000;
 
 /// The local ACS service. Start one with [`Emulator::start`] (all defaults) or configure it with
 /// [`Emulator::builder`].
@@ -42,7 +48,11 @@ impl Emulator {
 
 /// Options for an [`Emulator`]. Its `Debug` does not show the access key.
 pub struct EmulatorBuilder {
+    listen: IpAddr,
     port: u16,
+    strict_auth: bool,
+    request_log_capacity: usize,
+    timeouts: Timeouts,
     access_key: Option<AccessKey>,
     resource_id: Option<String>,
     resource_location: String,
@@ -52,6 +62,7 @@ pub struct EmulatorBuilder {
     allow_short_lifetimes: bool,
     exchange_lifetime: Duration,
     faults: Vec<Fault>,
+    data_dir: Option<PathBuf>,
     chat_limits: ChatLimits,
     #[cfg(feature = "tls")]
     tls: bool,
@@ -60,7 +71,15 @@ pub struct EmulatorBuilder {
 impl Default for EmulatorBuilder {
     fn default() -> Self {
         Self {
+            listen: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
+            strict_auth: false,
+            request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
+            timeouts: Timeouts {
+                header_read: Duration::from_secs(10),
+                idle: Duration::from_secs(60),
+                shutdown: Duration::from_secs(5),
+            },
             access_key: None,
             resource_id: None,
             resource_location: DEFAULT_RESOURCE_LOCATION.to_owned(),
@@ -70,6 +89,7 @@ impl Default for EmulatorBuilder {
             allow_short_lifetimes: false,
             exchange_lifetime: Duration::from_secs(60 * 60),
             faults: Vec::new(),
+            data_dir: None,
             chat_limits: ChatLimits::default(),
             #[cfg(feature = "tls")]
             tls: false,
@@ -80,7 +100,12 @@ impl Default for EmulatorBuilder {
 impl fmt::Debug for EmulatorBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("EmulatorBuilder");
-        debug.field("port", &self.port);
+        debug
+            .field("listen", &self.listen)
+            .field("port", &self.port)
+            .field("strict_auth", &self.strict_auth)
+            .field("request_log_capacity", &self.request_log_capacity)
+            .field("timeouts", &self.timeouts);
         #[cfg(feature = "tls")]
         debug.field("tls", &self.tls);
         debug
@@ -96,17 +121,71 @@ impl fmt::Debug for EmulatorBuilder {
             .field("allow_short_lifetimes", &self.allow_short_lifetimes)
             .field("exchange_lifetime", &self.exchange_lifetime)
             .field("faults", &self.faults)
+            .field("data_dir", &self.data_dir)
             .field("chat_limits", &self.chat_limits)
             .finish()
     }
 }
 
 impl EmulatorBuilder {
-    /// Listen on this port of 127.0.0.1 (default 0: a free port chosen by the system, so
-    /// parallel tests never collide).
+    /// Listen on this port (default 0: a free port chosen by the system, so parallel tests
+    /// never collide).
     #[must_use]
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Listen on this address (default `127.0.0.1`). Anything but a loopback address makes the
+    /// emulator, its access key's HMAC check and its unauthenticated control routes reachable
+    /// from other machines; it also lifts the `Host` check of `/_emulator/*` (a container
+    /// reached by its service name needs that). Only for a container or a trusted network.
+    #[must_use]
+    pub fn listen(mut self, address: IpAddr) -> Self {
+        self.listen = address;
+        self
+    }
+
+    /// Strict authentication (default off): identity routes take HMAC only (no bearer token),
+    /// and the Entra exchange routes only a bearer token shaped like an Entra ID access token
+    /// (a JWT with GUID `tid` and `oid` claims and an `exp`). Off by default because clients
+    /// that authenticate to the identity API with an Entra token (as `TokenCredential` users
+    /// of the official SDKs do) have no Entra ID to get one from here.
+    #[must_use]
+    pub fn strict_auth(mut self, strict: bool) -> Self {
+        self.strict_auth = strict;
+        self
+    }
+
+    /// How many requests [`RunningEmulator::requests`] keeps, the latest ones (default
+    /// [`DEFAULT_REQUEST_LOG_CAPACITY`]; 0 keeps none).
+    #[must_use]
+    pub fn request_log_capacity(mut self, capacity: usize) -> Self {
+        self.request_log_capacity = capacity;
+        self
+    }
+
+    /// How long a client may take to send a request's headers (default 10 s); a slower one
+    /// is disconnected.
+    #[must_use]
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.header_read = timeout;
+        self
+    }
+
+    /// How long a connection may sit without traffic while none of its requests is being
+    /// answered (default 60 s); then it is closed.
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.idle = timeout;
+        self
+    }
+
+    /// How long [`RunningEmulator::shutdown`] (or a drop) lets requests in flight finish
+    /// (default 5 s); connections still open then are dropped.
+    #[must_use]
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.shutdown = timeout;
         self
     }
 
@@ -182,6 +261,22 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Keep state in `dir` (created if needed), so it survives restarts: the access key, the
+    /// resource ID and the token-signing key (tokens minted before a restart stay valid after
+    /// it), and every identity's deletion, revocations and count of tokens minted, in an SQLite
+    /// database (`acs-emulator.sqlite3`, WAL mode). Each change is committed before it is
+    /// answered, so whatever a client saw acknowledged survives the process being killed.
+    /// Without it (the default, as tests want) everything lives in memory.
+    ///
+    /// A kept resource ID must not be contradicted by [`resource_id`](Self::resource_id); a
+    /// given [`access_key`](Self::access_key) replaces the kept one. One emulator at a time
+    /// may use a directory.
+    #[must_use]
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
     /// How much the Chat service stores and how large a request or page may be (default
     /// [`ChatLimits::default`]).
     #[must_use]
@@ -197,20 +292,22 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Binds 127.0.0.1 and starts serving on the current tokio runtime.
+    /// Binds the listening address and starts serving on the current tokio runtime.
     ///
     /// # Errors
     /// [`EmulatorError::InvalidSetting`] for a bad setting, [`EmulatorError::Bind`] when the
-    /// port cannot be bound, [`EmulatorError::Tls`] when the TLS mode cannot be set up.
+    /// port cannot be bound, [`EmulatorError::Tls`] when the TLS mode cannot be set up,
+    /// [`EmulatorError::DataDir`] or [`EmulatorError::NewerDataVersion`] when the data
+    /// directory cannot be used.
     pub async fn start(self) -> Result<RunningEmulator, EmulatorError> {
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let address = SocketAddr::from((self.listen, self.port));
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .map_err(|source| EmulatorError::Bind { address, source })?;
         self.serve(listener, &tokio::runtime::Handle::current())
     }
 
-    /// Binds 127.0.0.1 and starts serving on `runtime`, from synchronous code (a test that
+    /// Binds the listening address and starts serving on `runtime`, from synchronous code (a test that
     /// drives a blocking client, or a program that owns its runtime).
     ///
     /// # Errors
@@ -219,7 +316,7 @@ impl EmulatorBuilder {
         self,
         runtime: &tokio::runtime::Handle,
     ) -> Result<RunningEmulator, EmulatorError> {
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let address = SocketAddr::from((self.listen, self.port));
         let listener = std::net::TcpListener::bind(address)
             .map_err(|source| EmulatorError::Bind { address, source })?;
         listener
@@ -236,16 +333,35 @@ impl EmulatorBuilder {
         listener: tokio::net::TcpListener,
         runtime: &tokio::runtime::Handle,
     ) -> Result<RunningEmulator, EmulatorError> {
-        let resource_id = match self.resource_id {
-            Some(id) => {
-                if id.is_empty() || id.contains(['_', ':', '/']) {
-                    return Err(EmulatorError::InvalidSetting {
-                        reason: "resource_id must be non-empty and free of `_`, `:` and `/`",
-                    });
-                }
-                id
+        if self.timeouts.header_read.is_zero() || self.timeouts.idle.is_zero() {
+            return Err(EmulatorError::InvalidSetting {
+                reason: "header_read_timeout and idle_timeout must be positive",
+            });
+        }
+        if let Some(id) = &self.resource_id
+            && (id.is_empty() || id.contains(['_', ':', '/']))
+        {
+            return Err(EmulatorError::InvalidSetting {
+                reason: "resource_id must be non-empty and free of `_`, `:` and `/`",
+            });
+        }
+        let (store, loaded) = match &self.data_dir {
+            Some(dir) => {
+                let (store, loaded) = Store::open(dir)?;
+                (Some(store), loaded)
             }
-            None => uuid::Uuid::new_v4().hyphenated().to_string(),
+            None => (None, Loaded::default()),
+        };
+        // What the data directory keeps wins over a random default; a resource ID given that
+        // differs from the kept one would orphan every kept identity.
+        let resource_id = match (self.resource_id, loaded.resource_id) {
+            (Some(given), Some(kept)) if given != kept => {
+                return Err(EmulatorError::InvalidSetting {
+                    reason: "resource_id differs from the one kept in the data directory",
+                });
+            }
+            (Some(id), _) | (None, Some(id)) => id,
+            (None, None) => uuid::Uuid::new_v4().hyphenated().to_string(),
         };
         let lifetime = |duration: Duration, what| {
             time::Duration::try_from(duration)
@@ -266,9 +382,28 @@ impl EmulatorBuilder {
                 reason: "max_clock_skew is too large",
             }
         })?;
+        // A given access key replaces a kept one (rotating the key is what a user may want).
         let access_key = self
             .access_key
+            .or_else(|| loaded.access_key.map(AccessKey::from_bytes))
             .unwrap_or_else(|| AccessKey::from_bytes(rand::random::<[u8; 64]>().to_vec()));
+        let token_secret = loaded
+            .token_secret
+            .unwrap_or_else(|| rand::random::<[u8; 32]>().to_vec());
+        if let Some(store) = &store {
+            for (key, value) in [
+                (store::RESOURCE_ID, resource_id.as_bytes()),
+                (store::ACCESS_KEY, access_key.expose_secret()),
+                (store::TOKEN_SECRET, &token_secret),
+            ] {
+                store
+                    .put_meta(key, value)
+                    .map_err(|WriteFailed| EmulatorError::DataDir {
+                        path: store.file().to_owned(),
+                        source: "cannot write to the database".into(),
+                    })?;
+            }
+        }
         let verifier = HmacVerifier::new(&access_key).with_max_clock_skew(max_clock_skew);
         #[cfg(feature = "tls")]
         let tls = self.tls;
@@ -282,9 +417,15 @@ impl EmulatorBuilder {
                 allow_short_lifetimes: self.allow_short_lifetimes,
                 default_identity_lifetime: time::Duration::minutes(1440),
                 exchange_lifetime,
+                strict_auth: self.strict_auth,
+                open_listen: !self.listen.is_loopback(),
+                request_log_capacity: self.request_log_capacity,
             },
             verifier,
             self.clock,
+            token_secret,
+            store,
+            loaded.identities,
             crate::chat::ChatStore::new(self.chat_limits, tls),
         ));
         for fault in self.faults {
@@ -305,15 +446,15 @@ impl EmulatorBuilder {
             let certificate = crate::tls::SelfSigned::generate()?;
             certificate_pem = Some(certificate.certificate_pem);
             let listener = crate::tls::TlsListener::new(listener, certificate.acceptor);
-            spawn_server(listener, router, stopped, runtime)
+            spawn_server(listener, router, stopped, self.timeouts, runtime)
         } else {
             certificate_pem = None;
-            spawn_server(listener, router, stopped, runtime)
+            spawn_server(listener, router, stopped, self.timeouts, runtime)
         };
         #[cfg(not(feature = "tls"))]
         let task = {
             certificate_pem = None;
-            spawn_server(listener, router, stopped, runtime)
+            spawn_server(listener, router, stopped, self.timeouts, runtime)
         };
         let scheme = if certificate_pem.is_some() {
             "https"
@@ -339,24 +480,18 @@ fn spawn_server<L>(
     listener: L,
     router: axum::Router,
     stopped: oneshot::Receiver<()>,
+    timeouts: Timeouts,
     runtime: &tokio::runtime::Handle,
 ) -> JoinHandle<()>
 where
     L: axum::serve::Listener,
-    L::Addr: fmt::Debug,
+    L::Io: Unpin,
 {
-    runtime.spawn(async move {
-        let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-            // A dropped sender also means stop.
-            let _ = stopped.await;
-        });
-        if let Err(error) = server.await {
-            tracing::warn!(%error, "acs-emulator stopped with an I/O error");
-        }
-    })
+    runtime.spawn(server::serve(listener, router, stopped, timeouts))
 }
 
-/// A started emulator. Dropping it stops the server (gracefully: requests in flight finish).
+/// A started emulator. Dropping it stops the server (gracefully: requests in flight may finish
+/// within the [shutdown timeout](EmulatorBuilder::shutdown_timeout)).
 ///
 /// Its `Debug` shows the endpoint and resource ID, never the access key.
 pub struct RunningEmulator {
@@ -381,7 +516,8 @@ impl fmt::Debug for RunningEmulator {
 }
 
 impl RunningEmulator {
-    /// The base URL, `http://127.0.0.1:<port>/` (`https://` in TLS mode).
+    /// The base URL, `http://127.0.0.1:<port>/` (`https://` in TLS mode; the listening
+    /// address when it is not 127.0.0.1).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
@@ -419,6 +555,12 @@ impl RunningEmulator {
     /// A signer for requests to it (the same as a client would build from the connection string).
     pub fn signer(&self) -> HmacSigner {
         HmacSigner::new(&self.access_key)
+    }
+
+    /// The database file its state is kept in (see [`EmulatorBuilder::data_dir`]), or `None`
+    /// when it keeps state in memory.
+    pub fn data_file(&self) -> Option<&Path> {
+        self.shared.data_file()
     }
 
     /// The resource ID in its identities and tokens.
@@ -483,7 +625,9 @@ impl RunningEmulator {
         self.token_status(token) == TokenStatus::Valid
     }
 
-    /// Stops the server and waits until it has stopped (requests in flight finish first).
+    /// Stops the server and waits until it has stopped: it stops accepting connections, lets
+    /// requests in flight finish within the [shutdown timeout](EmulatorBuilder::shutdown_timeout),
+    /// then drops the connections still open.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

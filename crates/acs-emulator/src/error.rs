@@ -1,4 +1,5 @@
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,29 @@ pub enum EmulatorError {
     InvalidSetting {
         /// Which setting, and why.
         reason: &'static str,
+    },
+    /// The data directory could not be opened or read (see
+    /// [`EmulatorBuilder::data_dir`](crate::EmulatorBuilder::data_dir)): not writable, not an
+    /// emulator's database, or in use by another emulator.
+    #[error("cannot use the data directory {path}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The data directory was written by a newer emulator, whose schema this one cannot read.
+    #[error(
+        "the data in {path} is from a newer acs-emulator (schema version {found}; this one reads up to {supported}): upgrade, or use another --data-dir"
+    )]
+    NewerDataVersion {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest schema version this build reads.
+        supported: i64,
     },
     /// The TLS certificate or server configuration could not be set up (TLS mode only).
     #[error("cannot set up TLS")]

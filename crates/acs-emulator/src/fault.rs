@@ -4,6 +4,9 @@ use http::StatusCode;
 
 use crate::Route;
 
+/// The statuses a fault may answer.
+pub(crate) const INJECTABLE_STATUSES: std::ops::RangeInclusive<u16> = 200..=599;
+
 /// A failure or slowdown to inject into the next requests, to test a client's retries,
 /// timeouts and error handling.
 ///
@@ -33,10 +36,15 @@ pub struct Fault {
 
 impl Fault {
     /// Answer with `status` (an error body with a code naming the status, such as
-    /// `ServiceUnavailable`). A status outside 100..=999 is taken as 500.
+    /// `ServiceUnavailable`). A status outside 200..=599 is taken as 500: an informational
+    /// status (such as `101 Switching Protocols`) is not an answer a client can be handed.
     pub fn status(status: u16) -> Self {
+        let status = Some(status)
+            .filter(|status| INJECTABLE_STATUSES.contains(status))
+            .and_then(|status| StatusCode::from_u16(status).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         Self {
-            status: Some(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
+            status: Some(status),
             delay: Duration::ZERO,
             retry_after: None,
             times: 1,

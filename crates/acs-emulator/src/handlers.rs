@@ -14,10 +14,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use crate::fault::Fault;
+use crate::fault::{Fault, INJECTABLE_STATUSES};
 use crate::jwt::{self, format_expires_on};
 use crate::route::{Target, api_version, match_route};
-use crate::state::{Minted, NotFound, Shared};
+use crate::state::{Minted, Shared, StateError};
 use crate::{RequestRecord, Route};
 
 /// Scopes the identity API grants.
@@ -31,6 +31,36 @@ pub(crate) const VALID_SCOPES: &[&str] = &[
 
 /// Largest body read; the API's bodies are tiny.
 const BODY_LIMIT: usize = 64 * 1024;
+
+/// How many bytes of a path the request record keeps.
+pub const RECORDED_PATH_LIMIT: usize = 256;
+
+/// How long a client may take to send a request body once its headers are in.
+const BODY_READ_TIMEOUT: StdDuration = StdDuration::from_secs(30);
+
+/// The longest delay, the most uses and the longest `Retry-After` a fault queued over HTTP may
+/// ask for, and how many faults may wait at once: the control route must not be a way to hang
+/// the emulator.
+pub(crate) const MAX_FAULT_DELAY: StdDuration = StdDuration::from_secs(60);
+pub(crate) const MAX_FAULT_TIMES: u32 = 1000;
+pub(crate) const MAX_FAULT_RETRY_AFTER_SECONDS: u64 = 3600;
+pub(crate) const MAX_PENDING_FAULTS: usize = 100;
+
+/// The header a request to `/_emulator/*` that changes something must carry. A web page can
+/// only send a custom header after a CORS preflight, which the emulator never answers.
+pub const CONTROL_HEADER: &str = "x-acs-emulator-control";
+
+/// The longest prefix of `text` of at most `limit` bytes that ends on a character boundary.
+fn cut_to(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
 
 /// Shortest and longest `expiresInMinutes` the service accepts.
 const MIN_EXPIRES_IN_MINUTES: i64 = 60;
@@ -87,9 +117,16 @@ impl ApiError {
     }
 }
 
-impl From<NotFound> for ApiError {
-    fn from(_: NotFound) -> Self {
-        Self::identity_not_found()
+impl From<StateError> for ApiError {
+    fn from(error: StateError) -> Self {
+        match error {
+            StateError::NotFound => Self::identity_not_found(),
+            StateError::WriteFailed => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "StorageFailed",
+                "The change could not be written to the emulator's data directory.",
+            ),
+        }
     }
 }
 
@@ -121,8 +158,20 @@ pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
     let (route, identity) = match match_route(&parts.method, &path) {
-        Target::Service { route, identity } => (Some(route), identity),
-        Target::AdminFaults => (None, None),
+        Target::Service { route, identity } => (route, identity),
+        Target::AdminFaults => {
+            let answer = match admin_guard(&shared, &parts, true) {
+                Ok(()) => admin_faults(&shared, &parts, body).await,
+                Err(error) => Err(error),
+            };
+            let response = answer.unwrap_or_else(IntoResponse::into_response);
+            return finish(&shared, &parts, None, response, false);
+        }
+        Target::AdminHealth => {
+            let answer = admin_guard(&shared, &parts, false).map(|()| admin_health(&shared));
+            let response = answer.unwrap_or_else(IntoResponse::into_response);
+            return finish(&shared, &parts, None, response, false);
+        }
         Target::WrongMethod => {
             let answer = ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -148,23 +197,17 @@ pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request
             return finish(&shared, &parts, None, answer.into_response(), false);
         }
         Target::NotFound => {
+            // Not recorded: a path that matches nothing says nothing a test wants to know, and
+            // a flood of them must not fill the record.
             let answer = ApiError::new(
                 StatusCode::NOT_FOUND,
                 "NotFound",
                 "No HTTP resource was found that matches the request URI.",
             );
-            return finish(&shared, &parts, None, answer.into_response(), false);
+            let mut response = answer.into_response();
+            echo_request_id(&parts, &mut response);
+            return response;
         }
-    };
-    let Some(route) = route else {
-        let answer = admin_faults(&shared, &parts, body).await;
-        return finish(
-            &shared,
-            &parts,
-            None,
-            answer.unwrap_or_else(IntoResponse::into_response),
-            false,
-        );
     };
 
     let mut injected = false;
@@ -198,6 +241,12 @@ pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request
 /// send one with each request, Python also `x-ms-return-client-request-id: true`).
 const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 
+fn echo_request_id(parts: &Parts, response: &mut Response) {
+    if let Some(id) = parts.headers.get(CLIENT_REQUEST_ID) {
+        response.headers_mut().insert(CLIENT_REQUEST_ID, id.clone());
+    }
+}
+
 /// Logs and records the answer, and echoes the client's request ID.
 fn finish(
     shared: &Shared,
@@ -206,9 +255,7 @@ fn finish(
     mut response: Response,
     injected: bool,
 ) -> Response {
-    if let Some(id) = parts.headers.get(CLIENT_REQUEST_ID) {
-        response.headers_mut().insert(CLIENT_REQUEST_ID, id.clone());
-    }
+    echo_request_id(parts, &mut response);
     tracing::debug!(
         method = %parts.method,
         route = route.map_or("-", Route::name),
@@ -218,7 +265,7 @@ fn finish(
     );
     shared.record(RequestRecord {
         method: parts.method.clone(),
-        path: parts.uri.path().to_owned(),
+        path: cut_to(parts.uri.path(), RECORDED_PATH_LIMIT).to_owned(),
         route,
         status: response.status(),
         injected,
@@ -295,7 +342,8 @@ fn check_api_version(route: Route, parts: &Parts) -> Result<(), ApiError> {
 ///
 /// Identity routes take HMAC (verified with the emulator's key) or any non-empty bearer token
 /// (not verified: the emulator has no Entra ID to check it with). The Entra exchange routes take
-/// only a bearer token.
+/// only a bearer token. With `strict_auth`, identity routes take HMAC only, and the Entra routes
+/// only a token shaped like an Entra ID access token.
 fn authenticate(
     shared: &Shared,
     route: Route,
@@ -317,6 +365,21 @@ fn authenticate(
                 "MalformedAuthorization",
                 "The bearer token is empty.",
             ));
+        }
+        if shared.settings.strict_auth {
+            if !route.is_entra_exchange() {
+                return Err(ApiError::denied(
+                    "BearerNotAccepted",
+                    "This emulator runs with strict authentication: identity routes take HMAC only.",
+                ));
+            }
+            if !is_entra_shaped(token) {
+                return Err(ApiError::denied(
+                    "InvalidToken",
+                    "The bearer token is not shaped like an Entra ID access token \
+                     (a JWT with `tid`, `oid` and `exp` claims).",
+                ));
+            }
         }
         return Ok(Some(token.to_owned()));
     }
@@ -369,6 +432,40 @@ fn authenticate(
         })
 }
 
+/// Whether `token` looks like an Entra ID access token: a JWT whose claims carry a GUID `tid`
+/// and `oid` and a numeric `exp`. Nothing is verified (there is no Entra ID to ask); this only
+/// keeps out what could never be one.
+fn is_entra_shaped(token: &str) -> bool {
+    jwt::read_claims(token).is_some_and(|claims| {
+        let guid = |name: &str| {
+            claims
+                .get(name)
+                .and_then(Value::as_str)
+                .and_then(guid)
+                .is_some()
+        };
+        guid("tid") && guid("oid") && claims.get("exp").is_some_and(Value::is_number)
+    })
+}
+
+/// Whether two Entra object IDs are the same: GUIDs in any case, other text exactly.
+fn same_object_id(left: &str, right: &str) -> bool {
+    match (guid(left), guid(right)) {
+        (Some(left), Some(right)) => left == right,
+        _ => left == right,
+    }
+}
+
+/// `text` as a lower-case hyphenated GUID, when it is one (hyphenated, any case).
+fn guid(text: &str) -> Option<String> {
+    if text.len() != 36 {
+        return None;
+    }
+    uuid::Uuid::try_parse(text)
+        .ok()
+        .map(|uuid| uuid.hyphenated().to_string())
+}
+
 /// When a signature verifies over the request's `Host` plus a trailing `/` (what a client that
 /// signs its endpoint's text sends), that host; `None` otherwise.
 fn signed_host_with_slash(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<String> {
@@ -389,15 +486,22 @@ fn signed_host_with_slash(shared: &Shared, parts: &Parts, body: &Bytes) -> Optio
         .map(|()| signed)
 }
 
-/// Collects a request body of at most [`BODY_LIMIT`] bytes; a longer one is a 413.
+/// Collects a request body of at most [`BODY_LIMIT`] bytes; a longer one is a 413, and one
+/// that does not arrive within [`BODY_READ_TIMEOUT`] a 408.
 async fn read_limited_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-        ApiError::new(
+    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "RequestBodyTooLarge",
             "The request body is too large.",
-        )
-    })
+        )),
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeout",
+            "The request body did not arrive in time.",
+        )),
+    }
 }
 
 /// Reads a JSON body; an empty body (or `null`) reads as `T::default()`.
@@ -469,7 +573,7 @@ fn create_identity(shared: &Shared, body: &Bytes) -> Answer {
     let scopes = request.create_token_with_scopes.unwrap_or_default();
     check_scopes(&scopes, "createTokenWithScopes")?;
     check_expires_in(shared, request.expires_in_minutes)?;
-    let id = shared.create_identity();
+    let id = shared.create_identity()?;
     let mut answer = json!({ "identity": { "id": id } });
     if !scopes.is_empty() {
         let lifetime = shared.lifetime(
@@ -531,7 +635,7 @@ fn exchange_teams_user_token(shared: &Shared, body: &Bytes) -> Answer {
     if let Some(claims) = jwt::read_claims(&token) {
         reject_expired(shared, &claims)?;
         let oid = claims.get("oid").and_then(Value::as_str);
-        if oid.is_some_and(|oid| oid != user_id) {
+        if oid.is_some_and(|oid| !same_object_id(oid, &user_id)) {
             return Err(ApiError::bad_request(
                 "UserIdMismatch",
                 "userId",
@@ -550,8 +654,12 @@ fn exchange_teams_user_token(shared: &Shared, body: &Bytes) -> Answer {
             ));
         }
     }
+    // The user ID becomes part of the Teams user's ID (`8:orgid:<user>`): an Entra object ID
+    // (a GUID) is taken, written lower-case; anything else is replaced by a GUID derived from
+    // it, so no caller-chosen text (`../x:y`) reaches an identity ID.
+    let user = guid(&user_id).unwrap_or_else(|| jwt::derived_uuid(&["teams-user", &user_id]));
     let lifetime = shared.lifetime(None, shared.settings.exchange_lifetime);
-    let minted = shared.issue_teams_user_token(&user_id, lifetime);
+    let minted = shared.issue_teams_user_token(&user, lifetime);
     Ok((StatusCode::OK, axum::Json(token_json(&minted))).into_response())
 }
 
@@ -589,10 +697,20 @@ fn exchange_entra_token(shared: &Shared, route: Route, bearer: &str) -> Answer {
     let tenant = claim("tid").unwrap_or_default();
     let resource = &shared.settings.resource_id;
     let (id, scopes) = if route == Route::ExchangeTeamsExtensionToken {
-        let tenant =
-            claim("tid").map_or_else(|| jwt::derived_uuid(&["tenant", subject]), str::to_owned);
-        let user =
-            claim("oid").map_or_else(|| jwt::derived_uuid(&["user", subject]), str::to_owned);
+        // Both become part of the identity ID: only GUIDs are taken, as Entra's are. A token
+        // without them (an opaque one) gets IDs derived from its subject.
+        let guid_claim = |name: &'static str, derived: &str| match claim(name) {
+            Some(value) => guid(value).ok_or_else(|| {
+                ApiError::bad_request(
+                    "InvalidTokenClaim",
+                    name,
+                    format!("The token's `{name}` claim must be a GUID."),
+                )
+            }),
+            None => Ok(jwt::derived_uuid(&[derived, subject])),
+        };
+        let tenant = guid_claim("tid", "tenant")?;
+        let user = guid_claim("oid", "user")?;
         (
             format!("8:acs:{resource}_{tenant}_{user}"),
             vec!["voip".to_owned()],
@@ -611,6 +729,80 @@ fn exchange_entra_token(shared: &Shared, route: Route, bearer: &str) -> Answer {
     Ok((StatusCode::OK, axum::Json(answer)).into_response())
 }
 
+/// Who may use `/_emulator/*`. Only a request whose `Host` is the loopback interface (unless
+/// the emulator was asked to listen elsewhere), so a web page that rebinds a DNS name to
+/// 127.0.0.1 cannot reach it; and, for a request that changes something, only one with the
+/// [`CONTROL_HEADER`] and a JSON body type, which a browser sends cross-origin only after a
+/// CORS preflight, and no preflight is ever answered.
+fn admin_guard(shared: &Shared, parts: &Parts, changes_state: bool) -> Result<(), ApiError> {
+    if !shared.settings.open_listen && !is_loopback_host(parts) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ForbiddenHost",
+            "The emulator's control routes answer only requests to 127.0.0.1 or localhost.",
+        ));
+    }
+    if !changes_state {
+        return Ok(());
+    }
+    if !parts.headers.contains_key(CONTROL_HEADER) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "MissingControlHeader",
+            format!("Requests that change the emulator must carry the `{CONTROL_HEADER}` header."),
+        ));
+    }
+    if parts.method == http::Method::POST {
+        let json = parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                "The body must be sent as `Content-Type: application/json`.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the request's `Host` (or, for an absolute URI, its authority) names the loopback
+/// interface: `127.0.0.1`, `localhost` or `[::1]`, with any port.
+fn is_loopback_host(parts: &Parts) -> bool {
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| parts.uri.authority().map(http::uri::Authority::as_str));
+    let Some(host) = host else {
+        return false;
+    };
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split_once(']').map_or(rest, |(name, _)| name)
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    };
+    name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost") || name == "::1"
+}
+
+/// `GET /_emulator/health`: whether it serves, its version, how long it has run, and counts.
+fn admin_health(shared: &Shared) -> Response {
+    let answer = json!({
+        "status": "ready",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptimeSeconds": shared.started.elapsed().as_secs(),
+        "identities": shared.identity_count(),
+        "recordedRequests": shared.request_log_len(),
+        "pendingFaults": shared.pending_faults(),
+        "persistent": shared.is_persistent(),
+    });
+    (StatusCode::OK, axum::Json(answer)).into_response()
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct FaultBody {
@@ -621,8 +813,8 @@ struct FaultBody {
     times: Option<u32>,
 }
 
-/// `POST /_emulator/faults` queues a fault; `DELETE /_emulator/faults` clears them. No
-/// authentication: the emulator only listens on 127.0.0.1.
+/// `POST /_emulator/faults` queues a fault; `DELETE /_emulator/faults` clears them (after
+/// [`admin_guard`]).
 async fn admin_faults(shared: &Shared, parts: &Parts, body: Body) -> Answer {
     if parts.method == http::Method::DELETE {
         shared.clear_faults();
@@ -630,14 +822,25 @@ async fn admin_faults(shared: &Shared, parts: &Parts, body: Body) -> Answer {
     }
     let body = read_limited_body(body).await?;
     let request: FaultBody = read_body(&body)?;
-    let delay = StdDuration::from_millis(request.delay_ms.unwrap_or(0));
+    let max_delay_ms = MAX_FAULT_DELAY.as_millis();
+    let delay_ms = request.delay_ms.unwrap_or(0);
+    if u128::from(delay_ms) > max_delay_ms {
+        return Err(ApiError::bad_request(
+            "InvalidDelay",
+            "delayMs",
+            format!("delayMs must be 0..={max_delay_ms}."),
+        ));
+    }
+    let delay = StdDuration::from_millis(delay_ms);
     let mut fault = match request.status {
-        Some(status) if (100..=999).contains(&status) => Fault::status(status).with_delay(delay),
+        Some(status) if INJECTABLE_STATUSES.contains(&status) => {
+            Fault::status(status).with_delay(delay)
+        }
         Some(_) => {
             return Err(ApiError::bad_request(
                 "InvalidStatus",
                 "status",
-                "status must be 100..=999.",
+                "status must be 200..=599.",
             ));
         }
         None if request.delay_ms.is_some() => Fault::delay(delay),
@@ -650,9 +853,23 @@ async fn admin_faults(shared: &Shared, parts: &Parts, body: Body) -> Answer {
         }
     };
     if let Some(seconds) = request.retry_after_seconds {
+        if seconds > MAX_FAULT_RETRY_AFTER_SECONDS {
+            return Err(ApiError::bad_request(
+                "InvalidRetryAfter",
+                "retryAfterSeconds",
+                format!("retryAfterSeconds must be 0..={MAX_FAULT_RETRY_AFTER_SECONDS}."),
+            ));
+        }
         fault = fault.retry_after(StdDuration::from_secs(seconds));
     }
     if let Some(times) = request.times {
+        if times > MAX_FAULT_TIMES {
+            return Err(ApiError::bad_request(
+                "InvalidTimes",
+                "times",
+                format!("times must be 0..={MAX_FAULT_TIMES}."),
+            ));
+        }
         fault = fault.times(times);
     }
     if let Some(route) = request.route {
@@ -661,7 +878,13 @@ async fn admin_faults(shared: &Shared, parts: &Parts, body: Body) -> Answer {
             .map_err(|error| ApiError::bad_request("InvalidRoute", "route", error.to_string()))?;
         fault = fault.on(route);
     }
-    shared.push_fault(fault);
+    if !shared.push_fault_within(fault, MAX_PENDING_FAULTS) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "TooManyFaults",
+            format!("At most {MAX_PENDING_FAULTS} faults may wait at once; clear them first."),
+        ));
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

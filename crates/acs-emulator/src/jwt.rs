@@ -29,7 +29,14 @@ pub(crate) struct Claims<'a> {
     pub(crate) expires_on: OffsetDateTime,
     pub(crate) resource_id: &'a str,
     pub(crate) resource_location: &'a str,
+    /// The identity's revocation count when minted (see [`REVOCATION_CLAIM`]).
+    pub(crate) revocation: u64,
 }
+
+/// Not an ACS claim: the identity's revocation count when the token was minted. A later
+/// revocation bumps the count, which is how the emulator tells revoked tokens apart without
+/// remembering each token it minted.
+pub(crate) const REVOCATION_CLAIM: &str = "acsEmulatorRevocation";
 
 /// An HS256 JWT with ACS user-token claims, signed with `secret`. `exp` is `expires_on` in whole
 /// seconds (truncated), so it agrees with `expiresOn` to the second.
@@ -47,6 +54,7 @@ pub(crate) fn mint(secret: &[u8], claims: &Claims<'_>) -> String {
         // Not an ACS claim: it makes every token distinct (two tokens for one user in the same
         // second would otherwise be identical, and revoking one would revoke the other).
         "jti": uuid::Uuid::new_v4().simple().to_string(),
+        REVOCATION_CLAIM: claims.revocation,
     });
     let mut token = URL_SAFE_NO_PAD.encode(HEADER);
     token.push('.');
@@ -75,10 +83,19 @@ pub(crate) fn format_expires_on(instant: OffsetDateTime) -> String {
         .unwrap_or_else(|_| instant.unix_timestamp().to_string())
 }
 
-/// SHA-256 of a token's text: how minted tokens are remembered without keeping their text as a
-/// lookup key.
-pub(crate) fn fingerprint(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+/// The claims of `token` when it is a token minted with `secret` (its header is the emulator's
+/// and its HS256 signature checks out, compared in constant time); `None` otherwise.
+pub(crate) fn verified_claims(secret: &[u8], token: &str) -> Option<Map<String, Value>> {
+    let (signed, signature) = token.rsplit_once('.')?;
+    let (header, _payload) = signed.split_once('.')?;
+    if header != URL_SAFE_NO_PAD.encode(HEADER) {
+        return None;
+    }
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(signed.as_bytes());
+    mac.verify_slice(&signature).ok()?;
+    read_claims(token)
 }
 
 /// The claims object of a compact JWT, read without verifying anything; `None` when the text
@@ -147,9 +164,18 @@ mod tests {
                 expires_on: datetime!(2030-01-02 00:00:00.9 UTC),
                 resource_id: "r",
                 resource_location: "unitedstates",
+                revocation: 3,
             },
         );
         let claims = read_claims(&token).expect("a JWT");
+        assert_eq!(claims[REVOCATION_CLAIM], 3);
+        assert_eq!(verified_claims(b"secret", &token), Some(claims.clone()));
+        assert_eq!(verified_claims(b"other", &token), None);
+        // One signature character changed (not the last, whose low bits are padding).
+        let at = token.len() - 10;
+        let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
+        let forged = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
+        assert_eq!(verified_claims(b"secret", &forged), None);
         assert_eq!(claims["acsScope"], "chat,voip");
         assert_eq!(
             claims["exp"],

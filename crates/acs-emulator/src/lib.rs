@@ -9,15 +9,18 @@ mod handlers;
 mod jwt;
 mod record;
 mod route;
+mod server;
 mod state;
+mod store;
 #[cfg(feature = "tls")]
 mod tls;
 
 pub use chat::ChatLimits;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
+pub use emulator::{DEFAULT_REQUEST_LOG_CAPACITY, Emulator, EmulatorBuilder, RunningEmulator};
 pub use error::EmulatorError;
 pub use fault::Fault;
+pub use handlers::{CONTROL_HEADER, RECORDED_PATH_LIMIT};
 pub use record::{IdentityState, RequestRecord, TokenStatus};
 pub use route::{
     CHAT_API_VERSIONS, ENTRA_EXCHANGE_API_VERSION, IDENTITY_API_VERSIONS, Route,

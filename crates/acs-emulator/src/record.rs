@@ -5,12 +5,17 @@ use crate::Route;
 /// One request the emulator answered, for tests to inspect (see
 /// [`RunningEmulator::requests`](crate::RunningEmulator::requests)). It holds no header or body,
 /// so it never contains a key or a token.
+///
+/// The record is bounded: it keeps the latest
+/// [`request_log_capacity`](crate::EmulatorBuilder::request_log_capacity) requests, and
+/// requests for paths that match nothing (404 `NotFound`) are not kept at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RequestRecord {
     /// The method.
     pub method: Method,
-    /// The path as received (percent-encoding intact), without the query.
+    /// The path as received (percent-encoding intact), without the query, cut to its first
+    /// [`RECORDED_PATH_LIMIT`](crate::RECORDED_PATH_LIMIT) bytes.
     pub path: String,
     /// The route it matched, if any.
     pub route: Option<Route>,

@@ -223,8 +223,10 @@ pub(crate) enum Target {
         route: Route,
         identity: Option<String>,
     },
-    /// `/_emulator/faults`.
+    /// `POST` or `DELETE /_emulator/faults`.
     AdminFaults,
+    /// `GET /_emulator/health`.
+    AdminHealth,
     /// A known path with a method it does not serve.
     WrongMethod,
     /// A route of an ACS service the emulator does not emulate (named, for the 404).
@@ -267,6 +269,13 @@ pub(crate) fn match_route(method: &http::Method, raw_path: &str) -> Target {
         }
         ["access", "teamsExtension", ":exchangeAccessToken"] => {
             service(Route::ExchangeTeamsExtensionToken, true, None)
+        }
+        ["_emulator", "health"] => {
+            if *method == http::Method::GET {
+                Target::AdminHealth
+            } else {
+                Target::WrongMethod
+            }
         }
         ["chat", rest @ ..] => crate::chat::match_route(method, rest),
         ["_emulator", "faults"] => {

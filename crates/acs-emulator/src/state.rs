@@ -2,12 +2,15 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use acs_auth::HmacVerifier;
+use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
 use crate::fault::{Fault, FaultHit};
 use crate::jwt::{self, Claims};
+use crate::store::{Store, WriteFailed};
 use crate::{Clock, IdentityState, RequestRecord, Route, TokenStatus};
 
 /// Settings fixed when the emulator starts.
@@ -23,6 +26,12 @@ pub(crate) struct Settings {
     pub(crate) default_identity_lifetime: Duration,
     /// Lifetime of tokens from the exchange routes.
     pub(crate) exchange_lifetime: Duration,
+    /// Identity routes take HMAC only, and the Entra routes only Entra-shaped tokens.
+    pub(crate) strict_auth: bool,
+    /// The listening address is not a loopback one: `/_emulator/*` then skips its `Host` check.
+    pub(crate) open_listen: bool,
+    /// How many requests the request record keeps (the oldest go first).
+    pub(crate) request_log_capacity: usize,
 }
 
 /// State shared by the server task and the [`RunningEmulator`](crate::RunningEmulator) handle.
@@ -30,10 +39,14 @@ pub(crate) struct Shared {
     pub(crate) settings: Settings,
     pub(crate) verifier: HmacVerifier,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Signs minted tokens; random per instance, or kept in the data directory.
+    token_secret: Vec<u8>,
+    /// The data directory's database, when there is one.
+    store: Option<Store>,
+    /// When the emulator started, for the health route's uptime.
+    pub(crate) started: Instant,
     /// The Chat service's threads, messages and receipts.
     pub(crate) chat: crate::chat::ChatStore,
-    /// Signs minted tokens; random per instance.
-    token_secret: [u8; 32],
     inner: Mutex<Inner>,
 }
 
@@ -49,38 +62,31 @@ impl std::fmt::Debug for Shared {
 #[derive(Default)]
 struct Inner {
     identities: HashMap<String, Identity>,
-    /// Minted tokens by the SHA-256 of their text.
-    tokens: HashMap<[u8; 32], MintedToken>,
-    requests: Vec<RequestRecord>,
+    /// The latest requests, oldest first, at most `Settings::request_log_capacity`.
+    requests: VecDeque<RequestRecord>,
     faults: VecDeque<Fault>,
 }
 
-struct Identity {
-    deleted: bool,
+/// What the emulator remembers of one identity. Minted tokens are not remembered one by one:
+/// a token carries its identity and the identity's revocation count (see
+/// [`jwt::REVOCATION_CLAIM`]), and [`Shared::token_status`] checks its signature, so memory does
+/// not grow with the number of tokens minted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Identity {
+    pub(crate) deleted: bool,
     /// Bumped by each revocation; a token minted under an older value is revoked.
-    revocation: u64,
-    tokens_issued: usize,
+    pub(crate) revocation: u64,
+    pub(crate) tokens_issued: u64,
 }
 
-struct MintedToken {
-    identity: String,
-    revocation: u64,
-    expires_on: OffsetDateTime,
-}
-
-impl Inner {
-    /// The identity `id` unless it was never created or has been deleted.
-    fn live_identity_mut(&mut self, id: &str) -> Result<&mut Identity, NotFound> {
-        self.identities
-            .get_mut(id)
-            .filter(|identity| !identity.deleted)
-            .ok_or(NotFound)
-    }
-}
-
-/// Why an identity operation found no identity.
+/// Why an identity operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NotFound;
+pub(crate) enum StateError {
+    /// The identity was never known here, or has been deleted.
+    NotFound,
+    /// The change could not be written to the data directory, so it was not made.
+    WriteFailed,
+}
 
 /// A minted token and its expiry.
 #[derive(Debug, Clone)]
@@ -94,6 +100,9 @@ impl Shared {
         settings: Settings,
         verifier: HmacVerifier,
         clock: Arc<dyn Clock>,
+        token_secret: Vec<u8>,
+        store: Option<Store>,
+        identities: Vec<(String, Identity)>,
         chat: crate::chat::ChatStore,
     ) -> Self {
         Self {
@@ -101,9 +110,19 @@ impl Shared {
             verifier,
             clock,
             chat,
-            token_secret: rand::random(),
-            inner: Mutex::new(Inner::default()),
+            token_secret,
+            started: Instant::now(),
+            store,
+            inner: Mutex::new(Inner {
+                identities: identities.into_iter().collect(),
+                ..Inner::default()
+            }),
         }
+    }
+
+    /// The database file, when state is kept in a data directory.
+    pub(crate) fn data_file(&self) -> Option<&std::path::Path> {
+        self.store.as_ref().map(Store::file)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -118,33 +137,45 @@ impl Shared {
     }
 
     /// Registers a new identity.
-    pub(crate) fn create_identity(&self) -> String {
+    pub(crate) fn create_identity(&self) -> Result<String, StateError> {
         let id = self.new_user_id();
-        self.lock().identities.insert(
-            id.clone(),
-            Identity {
-                deleted: false,
-                revocation: 0,
-                tokens_issued: 0,
-            },
-        );
-        id
+        self.change_identity(&id, true, |_| {})?;
+        Ok(id)
     }
 
     /// Registers `id` if it is new (identities met through an Entra exchange); fails if it was
     /// deleted.
-    pub(crate) fn ensure_identity(&self, id: &str) -> Result<(), NotFound> {
+    pub(crate) fn ensure_identity(&self, id: &str) -> Result<(), StateError> {
+        self.change_identity(id, true, |_| {}).map(drop)
+    }
+
+    /// Applies `change` to the live identity `id` (or to a new one, when `create` and it was
+    /// never known), writing it to the data directory first when there is one: a change that
+    /// cannot be made durable is not made.
+    fn change_identity(
+        &self,
+        id: &str,
+        create: bool,
+        change: impl FnOnce(&mut Identity),
+    ) -> Result<Identity, StateError> {
         let mut inner = self.lock();
-        let identity = inner.identities.entry(id.to_owned()).or_insert(Identity {
-            deleted: false,
-            revocation: 0,
-            tokens_issued: 0,
-        });
-        if identity.deleted {
-            Err(NotFound)
-        } else {
-            Ok(())
+        let (current, known) = match inner.identities.get(id) {
+            Some(identity) if identity.deleted => return Err(StateError::NotFound),
+            Some(identity) => (*identity, true),
+            None if create => (Identity::default(), false),
+            None => return Err(StateError::NotFound),
+        };
+        let mut changed = current;
+        change(&mut changed);
+        if changed != current || !known {
+            if let Some(store) = &self.store {
+                store
+                    .put_identity(id, &changed)
+                    .map_err(|WriteFailed| StateError::WriteFailed)?;
+            }
+            inner.identities.insert(id.to_owned(), changed);
         }
+        Ok(changed)
     }
 
     /// How long a token asked to live `requested_minutes` (already validated) lives.
@@ -160,10 +191,29 @@ impl Shared {
         id: &str,
         scopes: &[String],
         lifetime: Duration,
-    ) -> Result<Minted, NotFound> {
+    ) -> Result<Minted, StateError> {
+        let identity = self.change_identity(id, false, |identity| identity.tokens_issued += 1)?;
+        let revocation = identity.revocation;
+        let skype_id = id.strip_prefix("8:").unwrap_or(id);
+        Ok(self.mint(skype_id, scopes, lifetime, revocation))
+    }
+
+    /// Mints a token for a Teams user (`8:orgid:<user>`), which is not an identity of the
+    /// resource and so cannot be revoked or deleted here.
+    pub(crate) fn issue_teams_user_token(&self, user_id: &str, lifetime: Duration) -> Minted {
+        let scopes = ["chat".to_owned(), "voip".to_owned()];
+        self.mint(&format!("orgid:{user_id}"), &scopes, lifetime, 0)
+    }
+
+    fn mint(
+        &self,
+        skype_id: &str,
+        scopes: &[String],
+        lifetime: Duration,
+        revocation: u64,
+    ) -> Minted {
         let now = self.clock.now();
         let expires_on = jwt::truncate_to_ticks(now.saturating_add(lifetime));
-        let skype_id = id.strip_prefix("8:").unwrap_or(id);
         let token = jwt::mint(
             &self.token_secret,
             &Claims {
@@ -173,64 +223,20 @@ impl Shared {
                 expires_on,
                 resource_id: &self.settings.resource_id,
                 resource_location: &self.settings.resource_location,
-            },
-        );
-        let mut inner = self.lock();
-        let identity = inner.live_identity_mut(id)?;
-        identity.tokens_issued += 1;
-        let revocation = identity.revocation;
-        inner.tokens.insert(
-            jwt::fingerprint(&token),
-            MintedToken {
-                identity: id.to_owned(),
                 revocation,
-                expires_on,
-            },
-        );
-        Ok(Minted { token, expires_on })
-    }
-
-    /// Mints a token for a Teams user (`8:orgid:<user>`), which is not an identity of the
-    /// resource and so cannot be revoked or deleted here.
-    pub(crate) fn issue_teams_user_token(&self, user_id: &str, lifetime: Duration) -> Minted {
-        let now = self.clock.now();
-        let expires_on = jwt::truncate_to_ticks(now.saturating_add(lifetime));
-        let skype_id = format!("orgid:{user_id}");
-        let scopes = ["chat".to_owned(), "voip".to_owned()];
-        let token = jwt::mint(
-            &self.token_secret,
-            &Claims {
-                skype_id: &skype_id,
-                scopes: &scopes,
-                issued_at: now,
-                expires_on,
-                resource_id: &self.settings.resource_id,
-                resource_location: &self.settings.resource_location,
-            },
-        );
-        self.lock().tokens.insert(
-            jwt::fingerprint(&token),
-            MintedToken {
-                identity: format!("8:{skype_id}"),
-                revocation: 0,
-                expires_on,
             },
         );
         Minted { token, expires_on }
     }
 
-    pub(crate) fn revoke(&self, id: &str) -> Result<(), NotFound> {
-        let mut inner = self.lock();
-        let identity = inner.live_identity_mut(id)?;
-        identity.revocation += 1;
-        Ok(())
+    pub(crate) fn revoke(&self, id: &str) -> Result<(), StateError> {
+        self.change_identity(id, false, |identity| identity.revocation += 1)
+            .map(drop)
     }
 
-    pub(crate) fn delete(&self, id: &str) -> Result<(), NotFound> {
-        let mut inner = self.lock();
-        let identity = inner.live_identity_mut(id)?;
-        identity.deleted = true;
-        Ok(())
+    pub(crate) fn delete(&self, id: &str) -> Result<(), StateError> {
+        self.change_identity(id, false, |identity| identity.deleted = true)
+            .map(drop)
     }
 
     pub(crate) fn identity_state(&self, id: &str) -> Option<IdentityState> {
@@ -250,27 +256,49 @@ impl Shared {
     }
 
     pub(crate) fn tokens_issued(&self, id: &str) -> usize {
-        self.lock()
-            .identities
-            .get(id)
-            .map_or(0, |identity| identity.tokens_issued)
+        self.lock().identities.get(id).map_or(0, |identity| {
+            usize::try_from(identity.tokens_issued).unwrap_or(usize::MAX)
+        })
     }
 
+    /// Whether identities are kept in a data directory.
+    pub(crate) fn is_persistent(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// How many identities are known (deleted ones included).
+    pub(crate) fn identity_count(&self) -> usize {
+        self.lock().identities.len()
+    }
+
+    /// What is known of `token`: its signature says whether it was minted here; its claims name
+    /// the identity, the revocation count it was minted under and its expiry (`exp`, whole
+    /// seconds: a token is expired from that second on).
     pub(crate) fn token_status(&self, token: &str) -> TokenStatus {
-        let now = self.clock.now();
-        let inner = self.lock();
-        let Some(minted) = inner.tokens.get(&jwt::fingerprint(token)) else {
+        let Some(claims) = jwt::verified_claims(&self.token_secret, token) else {
             return TokenStatus::Unknown;
         };
-        if let Some(identity) = inner.identities.get(&minted.identity) {
+        let skype_id = claims
+            .get("skypeid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let revocation = claims
+            .get(jwt::REVOCATION_CLAIM)
+            .and_then(Value::as_u64)
+            .unwrap_or_default();
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .unwrap_or_default();
+        if let Some(identity) = self.lock().identities.get(&format!("8:{skype_id}")) {
             if identity.deleted {
                 return TokenStatus::IdentityDeleted;
             }
-            if minted.revocation < identity.revocation {
+            if revocation < identity.revocation {
                 return TokenStatus::Revoked;
             }
         }
-        if now >= minted.expires_on {
+        if self.clock.now().unix_timestamp() >= exp {
             TokenStatus::Expired
         } else {
             TokenStatus::Valid
@@ -281,6 +309,18 @@ impl Shared {
         if fault.times > 0 {
             self.lock().faults.push_back(fault);
         }
+    }
+
+    /// Queues `fault` unless `limit` faults are already pending; `false` when full.
+    pub(crate) fn push_fault_within(&self, fault: Fault, limit: usize) -> bool {
+        let mut inner = self.lock();
+        if inner.faults.len() >= limit {
+            return false;
+        }
+        if fault.times > 0 {
+            inner.faults.push_back(fault);
+        }
+        true
     }
 
     pub(crate) fn clear_faults(&self) {
@@ -304,11 +344,24 @@ impl Shared {
         Some(hit)
     }
 
+    /// Keeps `record`, dropping the oldest one when the record is full.
     pub(crate) fn record(&self, record: RequestRecord) {
-        self.lock().requests.push(record);
+        let capacity = self.settings.request_log_capacity;
+        if capacity == 0 {
+            return;
+        }
+        let mut inner = self.lock();
+        while inner.requests.len() >= capacity {
+            inner.requests.pop_front();
+        }
+        inner.requests.push_back(record);
     }
 
     pub(crate) fn requests(&self) -> Vec<RequestRecord> {
-        self.lock().requests.clone()
+        self.lock().requests.iter().cloned().collect()
+    }
+
+    pub(crate) fn request_log_len(&self) -> usize {
+        self.lock().requests.len()
     }
 }
