@@ -5,7 +5,7 @@ use http::Method;
 use serde_json::json;
 use time::Duration;
 
-use crate::support::{Chat, User, participant, thread_path};
+use super::support::{Chat, User, participant, thread_path};
 
 #[tokio::test]
 async fn a_request_without_a_usable_bearer_token_is_401() {
