@@ -15,7 +15,8 @@ use crate::server::{self, Timeouts};
 use crate::state::{Settings, Shared};
 use crate::store::{self, Loaded, Store, WriteFailed};
 use crate::{
-    Clock, EmulatorError, Fault, IdentityState, RequestRecord, Route, SystemClock, TokenStatus,
+    ChatLimits, Clock, EmulatorError, Fault, IdentityState, RequestRecord, Route, SystemClock,
+    TokenStatus,
 };
 
 /// The resource location minted tokens carry unless told otherwise.
@@ -62,6 +63,7 @@ pub struct EmulatorBuilder {
     exchange_lifetime: Duration,
     faults: Vec<Fault>,
     data_dir: Option<PathBuf>,
+    chat_limits: ChatLimits,
     #[cfg(feature = "tls")]
     tls: bool,
 }
@@ -88,6 +90,7 @@ impl Default for EmulatorBuilder {
             exchange_lifetime: Duration::from_secs(60 * 60),
             faults: Vec::new(),
             data_dir: None,
+            chat_limits: ChatLimits::default(),
             #[cfg(feature = "tls")]
             tls: false,
         }
@@ -119,6 +122,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("exchange_lifetime", &self.exchange_lifetime)
             .field("faults", &self.faults)
             .field("data_dir", &self.data_dir)
+            .field("chat_limits", &self.chat_limits)
             .finish()
     }
 }
@@ -273,6 +277,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How much the Chat service stores and how large a request or page may be (default
+    /// [`ChatLimits::default`]).
+    #[must_use]
+    pub fn chat_limits(mut self, limits: ChatLimits) -> Self {
+        self.chat_limits = limits;
+        self
+    }
+
     /// Queues a fault from the start (see [`RunningEmulator::inject`]).
     #[must_use]
     pub fn fault(mut self, fault: Fault) -> Self {
@@ -393,6 +405,10 @@ impl EmulatorBuilder {
             }
         }
         let verifier = HmacVerifier::new(&access_key).with_max_clock_skew(max_clock_skew);
+        #[cfg(feature = "tls")]
+        let tls = self.tls;
+        #[cfg(not(feature = "tls"))]
+        let tls = false;
         let shared = Arc::new(Shared::new(
             Settings {
                 resource_id,
@@ -407,6 +423,7 @@ impl EmulatorBuilder {
             },
             verifier,
             self.clock,
+            crate::chat::ChatStore::new(self.chat_limits, tls),
             token_secret,
             store,
             loaded.identities,

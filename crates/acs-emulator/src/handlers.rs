@@ -183,6 +183,19 @@ pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request
             );
             return finish(&shared, &parts, None, answer.into_response(), false);
         }
+        Target::NotEmulated { service } => {
+            let answer = ApiError {
+                inner_code: Some("ServiceNotEmulated"),
+                ..ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    format!(
+                        "This is a route of the ACS {service} service, which acs-emulator does not emulate; it emulates Identity (with the Entra ID token exchanges) and Chat."
+                    ),
+                )
+            };
+            return finish(&shared, &parts, None, answer.into_response(), false);
+        }
         Target::NotFound => {
             // Not recorded: a path that matches nothing says nothing a test wants to know, and
             // a flood of them must not fill the record.
@@ -267,6 +280,9 @@ async fn serve(
     parts: &Parts,
     body: Body,
 ) -> Answer {
+    if route.is_chat() {
+        return Ok(crate::chat::serve(shared, route, parts, body).await);
+    }
     check_api_version(route, parts)?;
     let body = read_limited_body(body).await?;
     let bearer = authenticate(shared, route, parts, &body)?;
@@ -286,6 +302,12 @@ async fn serve(
         Route::ExchangeEntraToken | Route::ExchangeTeamsExtensionToken => {
             exchange_entra_token(shared, route, bearer.as_deref().unwrap_or_default())
         }
+        // Served above.
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "No HTTP resource was found that matches the request URI.",
+        )),
     }
 }
 

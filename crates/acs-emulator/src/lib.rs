@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod chat;
 mod clock;
 mod emulator;
 mod error;
@@ -14,6 +15,7 @@ mod store;
 #[cfg(feature = "tls")]
 mod tls;
 
+pub use chat::ChatLimits;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use emulator::{DEFAULT_REQUEST_LOG_CAPACITY, Emulator, EmulatorBuilder, RunningEmulator};
 pub use error::EmulatorError;
@@ -21,8 +23,8 @@ pub use fault::Fault;
 pub use handlers::{CONTROL_HEADER, RECORDED_PATH_LIMIT};
 pub use record::{IdentityState, RequestRecord, TokenStatus};
 pub use route::{
-    ENTRA_EXCHANGE_API_VERSION, IDENTITY_API_VERSIONS, Route, TEAMS_EXTENSION_EXCHANGE_API_VERSION,
-    UnknownRoute,
+    CHAT_API_VERSIONS, ENTRA_EXCHANGE_API_VERSION, IDENTITY_API_VERSIONS, Route,
+    TEAMS_EXTENSION_EXCHANGE_API_VERSION, UnknownRoute,
 };
 
 /// The scopes the identity routes accept in `scopes` and `createTokenWithScopes`.

@@ -13,6 +13,16 @@ pub const IDENTITY_API_VERSIONS: &[&str] = &[
     "2025-06-30",
 ];
 
+/// Every stable api-version of the Chat API; the chat routes accept any of them (Python
+/// `azure-communication-chat` 1.3.0 sends `2024-03-07`, JavaScript 1.6.0 `2025-03-15`).
+pub const CHAT_API_VERSIONS: &[&str] = &[
+    "2021-03-07",
+    "2021-09-07",
+    "2023-11-07",
+    "2024-03-07",
+    "2025-03-15",
+];
+
 /// The api-version of `POST /access/entra/:exchangeAccessToken`.
 pub const ENTRA_EXCHANGE_API_VERSION: &str = "2025-03-02-preview";
 
@@ -37,11 +47,43 @@ pub enum Route {
     ExchangeEntraToken,
     /// `POST /access/teamsExtension/:exchangeAccessToken` (Teams Phone extensibility scopes).
     ExchangeTeamsExtensionToken,
+    /// Chat: `POST /chat/threads`.
+    CreateChatThread,
+    /// Chat: `GET /chat/threads`.
+    ListChatThreads,
+    /// Chat: `GET /chat/threads/{thread}`.
+    GetChatThread,
+    /// Chat: `PATCH /chat/threads/{thread}`.
+    UpdateChatThread,
+    /// Chat: `DELETE /chat/threads/{thread}`.
+    DeleteChatThread,
+    /// Chat: `POST /chat/threads/{thread}/messages`.
+    SendChatMessage,
+    /// Chat: `GET /chat/threads/{thread}/messages`.
+    ListChatMessages,
+    /// Chat: `GET /chat/threads/{thread}/messages/{message}`.
+    GetChatMessage,
+    /// Chat: `PATCH /chat/threads/{thread}/messages/{message}`.
+    UpdateChatMessage,
+    /// Chat: `DELETE /chat/threads/{thread}/messages/{message}`.
+    DeleteChatMessage,
+    /// Chat: `GET /chat/threads/{thread}/participants`.
+    ListChatParticipants,
+    /// Chat: `POST /chat/threads/{thread}/participants/:add`.
+    AddChatParticipants,
+    /// Chat: `POST /chat/threads/{thread}/participants/:remove`.
+    RemoveChatParticipant,
+    /// Chat: `POST /chat/threads/{thread}/typing`.
+    SendTypingNotification,
+    /// Chat: `POST /chat/threads/{thread}/readReceipts`.
+    SendChatReadReceipt,
+    /// Chat: `GET /chat/threads/{thread}/readReceipts`.
+    ListChatReadReceipts,
 }
 
 impl Route {
     /// Every route, in a fixed order.
-    pub const ALL: [Route; 7] = [
+    pub const ALL: [Route; 23] = [
         Route::CreateIdentity,
         Route::DeleteIdentity,
         Route::IssueAccessToken,
@@ -49,12 +91,33 @@ impl Route {
         Route::ExchangeTeamsUserToken,
         Route::ExchangeEntraToken,
         Route::ExchangeTeamsExtensionToken,
+        Route::CreateChatThread,
+        Route::ListChatThreads,
+        Route::GetChatThread,
+        Route::UpdateChatThread,
+        Route::DeleteChatThread,
+        Route::SendChatMessage,
+        Route::ListChatMessages,
+        Route::GetChatMessage,
+        Route::UpdateChatMessage,
+        Route::DeleteChatMessage,
+        Route::ListChatParticipants,
+        Route::AddChatParticipants,
+        Route::RemoveChatParticipant,
+        Route::SendTypingNotification,
+        Route::SendChatReadReceipt,
+        Route::ListChatReadReceipts,
     ];
 
     /// The route's short name, as [`Display`](fmt::Display) writes it and [`FromStr`] reads it
     /// (also used by the `/_emulator/faults` admin route): `createIdentity`, `deleteIdentity`,
     /// `issueAccessToken`, `revokeAccessTokens`, `exchangeTeamsUserToken`, `exchangeEntraToken`,
-    /// `exchangeTeamsExtensionToken`.
+    /// `exchangeTeamsExtensionToken`, and for Chat the operation names of the REST API:
+    /// `createChatThread`, `listChatThreads`, `getChatThread`, `updateChatThread`,
+    /// `deleteChatThread`, `sendChatMessage`, `listChatMessages`, `getChatMessage`,
+    /// `updateChatMessage`, `deleteChatMessage`, `listChatParticipants`, `addChatParticipants`,
+    /// `removeChatParticipant`, `sendTypingNotification`, `sendChatReadReceipt`,
+    /// `listChatReadReceipts`.
     pub fn name(self) -> &'static str {
         match self {
             Route::CreateIdentity => "createIdentity",
@@ -64,6 +127,22 @@ impl Route {
             Route::ExchangeTeamsUserToken => "exchangeTeamsUserToken",
             Route::ExchangeEntraToken => "exchangeEntraToken",
             Route::ExchangeTeamsExtensionToken => "exchangeTeamsExtensionToken",
+            Route::CreateChatThread => "createChatThread",
+            Route::ListChatThreads => "listChatThreads",
+            Route::GetChatThread => "getChatThread",
+            Route::UpdateChatThread => "updateChatThread",
+            Route::DeleteChatThread => "deleteChatThread",
+            Route::SendChatMessage => "sendChatMessage",
+            Route::ListChatMessages => "listChatMessages",
+            Route::GetChatMessage => "getChatMessage",
+            Route::UpdateChatMessage => "updateChatMessage",
+            Route::DeleteChatMessage => "deleteChatMessage",
+            Route::ListChatParticipants => "listChatParticipants",
+            Route::AddChatParticipants => "addChatParticipants",
+            Route::RemoveChatParticipant => "removeChatParticipant",
+            Route::SendTypingNotification => "sendTypingNotification",
+            Route::SendChatReadReceipt => "sendChatReadReceipt",
+            Route::ListChatReadReceipts => "listChatReadReceipts",
         }
     }
 
@@ -72,6 +151,7 @@ impl Route {
         match self {
             Route::ExchangeEntraToken => &[ENTRA_EXCHANGE_API_VERSION],
             Route::ExchangeTeamsExtensionToken => &[TEAMS_EXTENSION_EXCHANGE_API_VERSION],
+            route if route.is_chat() => CHAT_API_VERSIONS,
             _ => IDENTITY_API_VERSIONS,
         }
     }
@@ -86,6 +166,31 @@ impl Route {
     }
 }
 
+impl Route {
+    /// Whether the route belongs to the Chat service (authenticated with ACS user tokens).
+    pub fn is_chat(self) -> bool {
+        matches!(
+            self,
+            Route::CreateChatThread
+                | Route::ListChatThreads
+                | Route::GetChatThread
+                | Route::UpdateChatThread
+                | Route::DeleteChatThread
+                | Route::SendChatMessage
+                | Route::ListChatMessages
+                | Route::GetChatMessage
+                | Route::UpdateChatMessage
+                | Route::DeleteChatMessage
+                | Route::ListChatParticipants
+                | Route::AddChatParticipants
+                | Route::RemoveChatParticipant
+                | Route::SendTypingNotification
+                | Route::SendChatReadReceipt
+                | Route::ListChatReadReceipts
+        )
+    }
+}
+
 impl fmt::Display for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -95,7 +200,7 @@ impl fmt::Display for Route {
 /// A name that is not one of [`Route::name`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown route name; expected one of createIdentity, deleteIdentity, issueAccessToken, revokeAccessTokens, exchangeTeamsUserToken, exchangeEntraToken, exchangeTeamsExtensionToken"
+    "unknown route name; expected one of createIdentity, deleteIdentity, issueAccessToken, revokeAccessTokens, exchangeTeamsUserToken, exchangeEntraToken, exchangeTeamsExtensionToken, or a Chat operation (createChatThread, sendChatMessage, ...: see Route::name)"
 )]
 pub struct UnknownRoute;
 
@@ -124,6 +229,8 @@ pub(crate) enum Target {
     AdminHealth,
     /// A known path with a method it does not serve.
     WrongMethod,
+    /// A route of an ACS service the emulator does not emulate (named, for the 404).
+    NotEmulated { service: &'static str },
     /// Nothing here.
     NotFound,
 }
@@ -170,6 +277,7 @@ pub(crate) fn match_route(method: &http::Method, raw_path: &str) -> Target {
                 Target::WrongMethod
             }
         }
+        ["chat", rest @ ..] => crate::chat::match_route(method, rest),
         ["_emulator", "faults"] => {
             if is_post || *method == http::Method::DELETE {
                 Target::AdminFaults
@@ -177,8 +285,28 @@ pub(crate) fn match_route(method: &http::Method, raw_path: &str) -> Target {
                 Target::WrongMethod
             }
         }
-        _ => Target::NotFound,
+        [first, ..] => {
+            not_emulated(first).map_or(Target::NotFound, |service| Target::NotEmulated { service })
+        }
+        [] => Target::NotFound,
     }
+}
+
+/// The ACS service a path's first segment belongs to, for the services the emulator does not
+/// emulate.
+fn not_emulated(first_segment: &str) -> Option<&'static str> {
+    let name = first_segment.split(':').next().unwrap_or_default();
+    Some(match name {
+        "sms" => "SMS",
+        "calling" => "Call Automation",
+        "rooms" => "Rooms",
+        "phoneNumbers" | "availablePhoneNumbers" => "Phone Numbers",
+        "emails" => "Email",
+        "messages" => "Advanced Messaging",
+        "routing" => "Job Router",
+        "recipientVerification" | "alphaIds" => "Phone Numbers",
+        _ => return None,
+    })
 }
 
 /// The path's segments after the leading `/`, each percent-decoded; `None` when a segment does

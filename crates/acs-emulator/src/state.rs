@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) settings: Settings,
     pub(crate) verifier: HmacVerifier,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The Chat service's threads, messages and receipts.
+    pub(crate) chat: crate::chat::ChatStore,
     /// Signs minted tokens; random per instance, or kept in the data directory.
     token_secret: Vec<u8>,
     /// The data directory's database, when there is one.
@@ -98,6 +100,7 @@ impl Shared {
         settings: Settings,
         verifier: HmacVerifier,
         clock: Arc<dyn Clock>,
+        chat: crate::chat::ChatStore,
         token_secret: Vec<u8>,
         store: Option<Store>,
         identities: Vec<(String, Identity)>,
@@ -106,6 +109,7 @@ impl Shared {
             settings,
             verifier,
             clock,
+            chat,
             token_secret,
             started: Instant::now(),
             store,
