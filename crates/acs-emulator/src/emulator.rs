@@ -77,6 +77,7 @@ impl Default for EmulatorBuilder {
             request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
             timeouts: Timeouts {
                 header_read: Duration::from_secs(10),
+                body_read: Duration::from_secs(30),
                 idle: Duration::from_secs(60),
                 shutdown: Duration::from_secs(5),
             },

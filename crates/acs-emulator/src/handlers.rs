@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use crate::fault::{Fault, INJECTABLE_STATUSES};
 use crate::jwt::{self, format_expires_on};
 use crate::route::{Target, api_version, match_route};
+use crate::server::BodyTimedOut;
 use crate::state::{Minted, Shared, StateError};
 use crate::{RequestRecord, Route};
 
@@ -34,9 +35,6 @@ const BODY_LIMIT: usize = 64 * 1024;
 
 /// How many bytes of a path the request record keeps.
 pub const RECORDED_PATH_LIMIT: usize = 256;
-
-/// How long a client may take to send a request body once its headers are in.
-const BODY_READ_TIMEOUT: StdDuration = StdDuration::from_secs(30);
 
 /// The longest delay, the most uses and the longest `Retry-After` a fault queued over HTTP may
 /// ask for, and how many faults may wait at once: the control route must not be a way to hang
@@ -456,21 +454,30 @@ fn guid(text: &str) -> Option<String> {
 }
 
 /// Collects a request body of at most [`BODY_LIMIT`] bytes; a longer one is a 413, and one
-/// that does not arrive within [`BODY_READ_TIMEOUT`] a 408.
+/// that does not arrive within the body-read timeout (see the server) a 408.
 async fn read_limited_body(body: Body) -> Result<Bytes, ApiError> {
-    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, BODY_LIMIT)).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestBodyTooLarge",
-            "The request body is too large.",
-        )),
-        Err(_) => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "RequestTimeout",
-            "The request body did not arrive in time.",
-        )),
-    }
+    axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|error| {
+            let timed_out = std::iter::successors(
+                Some(&error as &(dyn std::error::Error + 'static)),
+                |error| error.source(),
+            )
+            .any(|error| error.is::<BodyTimedOut>());
+            if timed_out {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "RequestTimeout",
+                    "The request body did not arrive in time.",
+                )
+            } else {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "RequestBodyTooLarge",
+                    "The request body is too large.",
+                )
+            }
+        })
 }
 
 /// Reads a JSON body; an empty body (or `null`) reads as `T::default()`.
