@@ -410,6 +410,11 @@ impl EmulatorBuilder {
         let tls = self.tls;
         #[cfg(not(feature = "tls"))]
         let tls = false;
+        let chat = crate::chat::ChatStore::restore(self.chat_limits, tls, &loaded.chat_threads)
+            .map_err(|error| EmulatorError::DataDir {
+                path: self.data_dir.clone().unwrap_or_default(),
+                source: format!("a kept chat thread cannot be read: {error}").into(),
+            })?;
         let shared = Arc::new(Shared::new(
             Settings {
                 resource_id,
@@ -424,7 +429,7 @@ impl EmulatorBuilder {
             },
             verifier,
             self.clock,
-            crate::chat::ChatStore::new(self.chat_limits, tls),
+            chat,
             token_secret,
             store,
             loaded.identities,

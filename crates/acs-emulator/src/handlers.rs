@@ -279,7 +279,8 @@ async fn serve(
     body: Body,
 ) -> Answer {
     if route.is_chat() {
-        return Ok(crate::chat::serve(shared, route, parts, body).await);
+        let response = crate::chat::serve(shared, route, parts, body).await;
+        return Ok(keep_chat_change(shared, route, parts, response));
     }
     check_api_version(route, parts)?;
     let body = read_limited_body(body).await?;
@@ -306,6 +307,52 @@ async fn serve(
             "NotFound",
             "No HTTP resource was found that matches the request URI.",
         )),
+    }
+}
+
+/// With a data directory, writes the thread a successful chat change touched before the
+/// answer goes out (a 500 `StorageFailed` instead when that fails).
+fn keep_chat_change(shared: &Shared, route: Route, parts: &Parts, response: Response) -> Response {
+    let changes = matches!(
+        route,
+        Route::CreateChatThread
+            | Route::UpdateChatThread
+            | Route::DeleteChatThread
+            | Route::SendChatMessage
+            | Route::UpdateChatMessage
+            | Route::DeleteChatMessage
+            | Route::AddChatParticipants
+            | Route::RemoveChatParticipant
+            | Route::SendChatReadReceipt
+    );
+    if !shared.is_persistent() || !changes || !response.status().is_success() {
+        return response;
+    }
+    // `/chat/threads/{thread}/...`, or for a create the `Location` of the new thread.
+    let path = if route == Route::CreateChatThread {
+        response
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|location| location.to_str().ok())
+            .and_then(|location| location.parse::<http::Uri>().ok())
+            .map(|location| location.path().to_owned())
+    } else {
+        Some(parts.uri.path().to_owned())
+    };
+    let thread = path.as_deref().and_then(|path| {
+        let segment = path.strip_prefix('/')?.split('/').nth(2)?;
+        percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .ok()
+            .map(|id| id.into_owned())
+    });
+    let Some(thread) = thread else {
+        tracing::warn!("acs-emulator: a chat change names no thread; it cannot be kept");
+        return ApiError::from(StateError::WriteFailed).into_response();
+    };
+    match shared.persist_chat_thread(&thread) {
+        Ok(()) => response,
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 
