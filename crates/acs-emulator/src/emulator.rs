@@ -264,8 +264,9 @@ impl EmulatorBuilder {
 
     /// Keep state in `dir` (created if needed), so it survives restarts: the access key, the
     /// resource ID and the token-signing key (tokens minted before a restart stay valid after
-    /// it), and every identity's deletion, revocations and count of tokens minted, in an SQLite
-    /// database (`acs-emulator.sqlite3`, WAL mode). Each change is committed before it is
+    /// it), every identity's deletion, revocations and count of tokens minted, and every chat
+    /// thread with its participants, messages and read receipts, in an SQLite database
+    /// (`acs-emulator.sqlite3`, WAL mode). Each change is committed before it is
     /// answered, so whatever a client saw acknowledged survives the process being killed.
     /// Without it (the default, as tests want) everything lives in memory.
     ///
