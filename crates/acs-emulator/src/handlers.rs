@@ -449,6 +449,17 @@ fn authenticate(
         )
         .map(|()| None)
         .map_err(|error| {
+            if matches!(error, AuthError::SignatureMismatch)
+                && let Some(signed) = signed_host_with_slash(shared, parts, body)
+            {
+                return ApiError::denied(
+                    "SignatureMismatch",
+                    format!(
+                        "Denied by the resource provider: the signature was computed over the host '{signed}', but the request's Host is '{}'. The client signed its endpoint's text with the trailing '/' (the official Python SDKs do so when the endpoint given to a client's constructor ends with '/'): remove the trailing '/' from that endpoint.",
+                        signed.trim_end_matches('/')
+                    ),
+                );
+            }
             let inner = match &error {
                 AuthError::MissingHeader { name } if name == "authorization" => {
                     "MissingAuthorization"
@@ -464,6 +475,26 @@ fn authenticate(
             // AuthError's text never contains the key, a signature or a body.
             ApiError::denied(inner, format!("Denied by the resource provider: {error}."))
         })
+}
+
+/// When a signature verifies over the request's `Host` plus a trailing `/` (what a client that
+/// signs its endpoint's text sends), that host; `None` otherwise.
+fn signed_host_with_slash(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<String> {
+    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+    let signed = format!("{host}/");
+    let mut headers = parts.headers.clone();
+    headers.insert(http::header::HOST, HeaderValue::from_str(&signed).ok()?);
+    shared
+        .verifier
+        .verify_parts(
+            &parts.method,
+            &parts.uri,
+            &headers,
+            body,
+            shared.clock.now(),
+        )
+        .ok()
+        .map(|()| signed)
 }
 
 /// Whether `token` looks like an Entra ID access token: a JWT whose claims carry a GUID `tid`

@@ -7,7 +7,11 @@ mod auth;
 mod bad_input;
 #[path = "chat/flow.rs"]
 mod flow;
+#[path = "chat/hmac_host.rs"]
+mod hmac_host;
 #[path = "chat/paging.rs"]
 mod paging;
 #[path = "chat/support.rs"]
 mod support;
+#[path = "chat/tls.rs"]
+mod tls;
