@@ -14,7 +14,9 @@
 
 use std::sync::Arc;
 
-use acs_entra::{EntraCommunicationTokenCredentialOptions, communication_token_credential};
+use acs_entra::{
+    EntraCommunicationTokenCredentialOptions, ServiceErrorSource, communication_token_credential,
+};
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_identity::{ClientSecretCredential, DeveloperToolsCredential};
 
@@ -52,7 +54,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let credential = communication_token_credential(options)?;
-    let token = credential.get_token().await?;
+    let token = match credential.get_token().await {
+        Ok(token) => token,
+        Err(error) => {
+            // The service's answer, when it gave one, is one call away whatever wraps it.
+            if let Some(answer) = error.service_error() {
+                eprintln!(
+                    "The exchange service answered HTTP {} {} (x-ms-client-request-id {}).",
+                    answer.status().as_u16(),
+                    answer.code().unwrap_or("without an error code"),
+                    answer.client_request_id().unwrap_or("unknown"),
+                );
+                if let Some(delay) = error.retry_after() {
+                    eprintln!("It asks to wait {delay:?} before trying again.");
+                }
+            }
+            return Err(error.into());
+        }
+    };
     println!(
         "Got an ACS access token ({} bytes) that expires on {}.",
         token.token().len(),

@@ -14,6 +14,7 @@ use acs_refresh::test_util::LogCapture;
 
 #[tokio::test(start_paused = true)]
 async fn no_token_text_in_errors_debug_or_logs() {
+    interest_in_every_callsite();
     let (captured, _guard) = LogCapture::install();
 
     let service = ExchangeService::start().await;

@@ -17,6 +17,7 @@ fn assert_free_of(text: &str, secrets: &[&str]) {
 
 #[tokio::test]
 async fn debug_errors_and_logs_hold_no_key_or_token() {
+    crate::common::interest_in_every_callsite();
     let (captured, _guard) = LogCapture::install();
 
     let emulator = Emulator::start().await.unwrap();
