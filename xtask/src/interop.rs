@@ -1,10 +1,12 @@
-//! `cargo xtask interop`: runs the official ACS identity SDKs (Python and JavaScript, unchanged)
-//! against the local emulator, the harshest check of its fidelity.
+//! `cargo xtask interop`: runs the official ACS identity and chat SDKs (Python and JavaScript,
+//! unchanged) against the local emulator, the harshest check of its fidelity.
 //!
 //! Builds `acs-emulator` (with its `tls` feature), installs each SDK (a venv under
 //! `<target>/interop/venv`, `npm ci` in the JS directory), and starts two emulators on free
 //! ports: one serving plain http, one `--tls` with its self-signed certificate written to
-//! `<target>/interop/emulator-cert.pem`. Each flow script runs against both, with the connection
+//! `<target>/interop/emulator-cert.pem`. Each identity flow script runs against both, and each
+//! chat flow against the TLS one only (both chat SDKs refuse bearer tokens over http), with the
+//! connection
 //! string in `COMMUNICATION_SERVICES_CONNECTION_STRING`; against https the certificate is
 //! trusted, never ignored (`ACS_EMULATOR_CERT_FILE` for Python, which passes it to azure-core as
 //! `connection_verify`; `NODE_EXTRA_CA_CERTS` for Node). Then it stops the emulators and prints
@@ -26,6 +28,10 @@ const CONNECTION_STRING_VAR: &str = "COMMUNICATION_SERVICES_CONNECTION_STRING";
 const CERT_FILE_VAR: &str = "ACS_EMULATOR_CERT_FILE";
 /// How long the emulator may take to print its connection string once built.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The chat flow scripts, beside each SDK's identity flow (run in the same directory, with the
+/// same interpreter and environment).
+const PYTHON_CHAT_FLOW: &str = "chat_flow.py";
+const JS_CHAT_FLOW: &str = "chat_flow.mjs";
 /// How long one flow may run before it is stopped and counted as failed.
 const FLOW_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -110,30 +116,48 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     );
 
     let mut reports = Vec::new();
-    for (sdk, prepared, install, over) in [
+    for (sdk, prepared, install, over, script) in [
         (
             "python (azure-communication-identity)",
             &python,
             python_install,
             Transport::Http,
+            None,
         ),
         (
             "js (@azure/communication-identity)",
             &js,
             js_install,
             Transport::Http,
+            None,
         ),
         (
             "python (azure-communication-identity)",
             &python,
             python_install,
             Transport::Https,
+            None,
         ),
         (
             "js (@azure/communication-identity)",
             &js,
             js_install,
             Transport::Https,
+            None,
+        ),
+        (
+            "python (azure-communication-chat)",
+            &python,
+            python_install,
+            Transport::Https,
+            Some(PYTHON_CHAT_FLOW),
+        ),
+        (
+            "js (@azure/communication-chat)",
+            &js,
+            js_install,
+            Transport::Https,
+            Some(JS_CHAT_FLOW),
         ),
     ] {
         let sdk = format!("{sdk}, {over}");
@@ -141,7 +165,10 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
         let outcome = match prepared {
             Ok(prepared) => {
                 println!("xtask interop: running the {sdk} flow");
-                let mut command = copy_command(prepared);
+                let mut command = match script {
+                    Some(script) => with_script(prepared, script),
+                    None => copy_command(prepared),
+                };
                 match over {
                     Transport::Http => {
                         command.env(CONNECTION_STRING_VAR, &emulator.connection_string);
@@ -173,7 +200,7 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     println!("\nxtask interop: summary");
     for report in &reports {
         println!(
-            "  {:<48} {}  (install {:.1} s, flow {:.1} s)",
+            "  {:<44} {}  (install {:.1} s, flow {:.1} s)",
             report.sdk,
             report.outcome,
             report.install.as_secs_f64(),
@@ -228,6 +255,23 @@ impl fmt::Display for Transport {
 fn copy_command(command: &Command) -> Command {
     let mut copy = Command::new(command.get_program());
     copy.args(command.get_args());
+    if let Some(dir) = command.get_current_dir() {
+        copy.current_dir(dir);
+    }
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => copy.env(name, value),
+            None => copy.env_remove(name),
+        };
+    }
+    copy
+}
+
+/// A fresh command running `script` (in the prepared command's directory) with the prepared
+/// command's program, directory and environment: another flow of the same installed SDK.
+fn with_script(command: &Command, script: &str) -> Command {
+    let mut copy = Command::new(command.get_program());
+    copy.arg(script);
     if let Some(dir) = command.get_current_dir() {
         copy.current_dir(dir);
     }
@@ -626,6 +670,11 @@ endpoint=https://127.0.0.1:40111/;accesskey=pw==
             ]
         );
         assert_eq!(Transport::Https.to_string(), "https");
+        let chat = with_script(&command, "chat_flow.mjs");
+        assert_eq!(chat.get_program(), "node");
+        assert_eq!(chat.get_args().collect::<Vec<_>>(), ["chat_flow.mjs"]);
+        assert_eq!(chat.get_current_dir(), Some(Path::new("/tmp/js")));
+        assert_eq!(chat.get_envs().count(), 2);
     }
 
     #[test]

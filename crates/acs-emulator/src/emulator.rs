@@ -77,6 +77,7 @@ impl Default for EmulatorBuilder {
             request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
             timeouts: Timeouts {
                 header_read: Duration::from_secs(10),
+                body_read: Duration::from_secs(30),
                 idle: Duration::from_secs(60),
                 shutdown: Duration::from_secs(5),
             },
@@ -263,8 +264,9 @@ impl EmulatorBuilder {
 
     /// Keep state in `dir` (created if needed), so it survives restarts: the access key, the
     /// resource ID and the token-signing key (tokens minted before a restart stay valid after
-    /// it), and every identity's deletion, revocations and count of tokens minted, in an SQLite
-    /// database (`acs-emulator.sqlite3`, WAL mode). Each change is committed before it is
+    /// it), every identity's deletion, revocations and count of tokens minted, and every chat
+    /// thread with its participants, messages and read receipts, in an SQLite database
+    /// (`acs-emulator.sqlite3`, WAL mode). Each change is committed before it is
     /// answered, so whatever a client saw acknowledged survives the process being killed.
     /// Without it (the default, as tests want) everything lives in memory.
     ///
@@ -409,6 +411,11 @@ impl EmulatorBuilder {
         let tls = self.tls;
         #[cfg(not(feature = "tls"))]
         let tls = false;
+        let chat = crate::chat::ChatStore::restore(self.chat_limits, tls, &loaded.chat_threads)
+            .map_err(|error| EmulatorError::DataDir {
+                path: self.data_dir.clone().unwrap_or_default(),
+                source: format!("a kept chat thread cannot be read: {error}").into(),
+            })?;
         let shared = Arc::new(Shared::new(
             Settings {
                 resource_id,
@@ -423,10 +430,10 @@ impl EmulatorBuilder {
             },
             verifier,
             self.clock,
+            chat,
             token_secret,
             store,
             loaded.identities,
-            crate::chat::ChatStore::new(self.chat_limits, tls),
         ));
         for fault in self.faults {
             shared.push_fault(fault);

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use crate::fault::{Fault, INJECTABLE_STATUSES};
 use crate::jwt::{self, format_expires_on};
 use crate::route::{Target, api_version, match_route};
+use crate::server::BodyTimedOut;
 use crate::state::{Minted, Shared, StateError};
 use crate::{RequestRecord, Route};
 
@@ -34,9 +35,6 @@ const BODY_LIMIT: usize = 64 * 1024;
 
 /// How many bytes of a path the request record keeps.
 pub const RECORDED_PATH_LIMIT: usize = 256;
-
-/// How long a client may take to send a request body once its headers are in.
-const BODY_READ_TIMEOUT: StdDuration = StdDuration::from_secs(30);
 
 /// The longest delay, the most uses and the longest `Retry-After` a fault queued over HTTP may
 /// ask for, and how many faults may wait at once: the control route must not be a way to hang
@@ -281,7 +279,8 @@ async fn serve(
     body: Body,
 ) -> Answer {
     if route.is_chat() {
-        return Ok(crate::chat::serve(shared, route, parts, body).await);
+        let response = crate::chat::serve(shared, route, parts, body).await;
+        return Ok(keep_chat_change(shared, route, parts, response));
     }
     check_api_version(route, parts)?;
     let body = read_limited_body(body).await?;
@@ -308,6 +307,52 @@ async fn serve(
             "NotFound",
             "No HTTP resource was found that matches the request URI.",
         )),
+    }
+}
+
+/// With a data directory, writes the thread a successful chat change touched before the
+/// answer goes out (a 500 `StorageFailed` instead when that fails).
+fn keep_chat_change(shared: &Shared, route: Route, parts: &Parts, response: Response) -> Response {
+    let changes = matches!(
+        route,
+        Route::CreateChatThread
+            | Route::UpdateChatThread
+            | Route::DeleteChatThread
+            | Route::SendChatMessage
+            | Route::UpdateChatMessage
+            | Route::DeleteChatMessage
+            | Route::AddChatParticipants
+            | Route::RemoveChatParticipant
+            | Route::SendChatReadReceipt
+    );
+    if !shared.is_persistent() || !changes || !response.status().is_success() {
+        return response;
+    }
+    // `/chat/threads/{thread}/...`, or for a create the `Location` of the new thread.
+    let path = if route == Route::CreateChatThread {
+        response
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|location| location.to_str().ok())
+            .and_then(|location| location.parse::<http::Uri>().ok())
+            .map(|location| location.path().to_owned())
+    } else {
+        Some(parts.uri.path().to_owned())
+    };
+    let thread = path.as_deref().and_then(|path| {
+        let segment = path.strip_prefix('/')?.split('/').nth(2)?;
+        percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .ok()
+            .map(|id| id.into_owned())
+    });
+    let Some(thread) = thread else {
+        tracing::warn!("acs-emulator: a chat change names no thread; it cannot be kept");
+        return ApiError::from(StateError::WriteFailed).into_response();
+    };
+    match shared.persist_chat_thread(&thread) {
+        Ok(()) => response,
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 
@@ -432,6 +477,26 @@ fn authenticate(
         })
 }
 
+/// When a signature verifies over the request's `Host` plus a trailing `/` (what a client that
+/// signs its endpoint's text sends), that host; `None` otherwise.
+fn signed_host_with_slash(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<String> {
+    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+    let signed = format!("{host}/");
+    let mut headers = parts.headers.clone();
+    headers.insert(http::header::HOST, HeaderValue::from_str(&signed).ok()?);
+    shared
+        .verifier
+        .verify_parts(
+            &parts.method,
+            &parts.uri,
+            &headers,
+            body,
+            shared.clock.now(),
+        )
+        .ok()
+        .map(|()| signed)
+}
+
 /// Whether `token` looks like an Entra ID access token: a JWT whose claims carry a GUID `tid`
 /// and `oid` and a numeric `exp`. Nothing is verified (there is no Entra ID to ask); this only
 /// keeps out what could never be one.
@@ -466,42 +531,31 @@ fn guid(text: &str) -> Option<String> {
         .map(|uuid| uuid.hyphenated().to_string())
 }
 
-/// When a signature verifies over the request's `Host` plus a trailing `/` (what a client that
-/// signs its endpoint's text sends), that host; `None` otherwise.
-fn signed_host_with_slash(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<String> {
-    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
-    let signed = format!("{host}/");
-    let mut headers = parts.headers.clone();
-    headers.insert(http::header::HOST, HeaderValue::from_str(&signed).ok()?);
-    shared
-        .verifier
-        .verify_parts(
-            &parts.method,
-            &parts.uri,
-            &headers,
-            body,
-            shared.clock.now(),
-        )
-        .ok()
-        .map(|()| signed)
-}
-
 /// Collects a request body of at most [`BODY_LIMIT`] bytes; a longer one is a 413, and one
-/// that does not arrive within [`BODY_READ_TIMEOUT`] a 408.
+/// that does not arrive within the body-read timeout (see the server) a 408.
 async fn read_limited_body(body: Body) -> Result<Bytes, ApiError> {
-    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, BODY_LIMIT)).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestBodyTooLarge",
-            "The request body is too large.",
-        )),
-        Err(_) => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "RequestTimeout",
-            "The request body did not arrive in time.",
-        )),
-    }
+    axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|error| {
+            let timed_out = std::iter::successors(
+                Some(&error as &(dyn std::error::Error + 'static)),
+                |error| error.source(),
+            )
+            .any(|error| error.is::<BodyTimedOut>());
+            if timed_out {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "RequestTimeout",
+                    "The request body did not arrive in time.",
+                )
+            } else {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "RequestBodyTooLarge",
+                    "The request body is too large.",
+                )
+            }
+        })
 }
 
 /// Reads a JSON body; an empty body (or `null`) reads as `T::default()`.

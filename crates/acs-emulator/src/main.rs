@@ -1,4 +1,4 @@
-//! `acs-emulator`: runs the local ACS service until Ctrl-C.
+//! `acs-emulator`: runs the local ACS (Identity and Chat) until Ctrl-C.
 //!
 //! ```text
 //! cargo run -p acs-emulator -- [--port N] [--listen ADDR] [--data-dir PATH] [--strict-auth]
@@ -18,18 +18,21 @@ use acs_emulator::{Emulator, RunningEmulator};
 const USAGE: &str = "\
 Usage: acs-emulator [OPTIONS]
 
-Runs a local Azure Communication Services identity and token-exchange service (on 127.0.0.1
-unless told otherwise) until Ctrl-C, and prints a connection string for it.
+Runs a local Azure Communication Services emulator (on 127.0.0.1 unless told otherwise) until
+Ctrl-C, and prints a connection string for it. Emulated: Identity (with the Entra ID token
+exchanges) and Chat (bearer tokens it issued; the official chat SDKs need --tls). Not emulated:
+SMS, Calling, Rooms, Phone Numbers, Email, Advanced Messaging, Job Router (their routes get a
+404 naming the service).
 
 Options (each also read from the environment variable named after it; a flag wins):
   --port N                  listen on port N (default: a free port)        ACS_EMULATOR_PORT
   --listen ADDR             listen on this IP address (default 127.0.0.1; ACS_EMULATOR_LISTEN
                             anything else is reachable from other machines: only in a
                             container or on a trusted network)
-  --data-dir PATH           keep identities, revocations, the access key,  ACS_EMULATOR_DATA_DIR
-                            resource ID and token-signing key in PATH
-                            (SQLite), so they survive restarts (default:
-                            in memory, lost on exit)
+  --data-dir PATH           keep identities, revocations, chat threads,    ACS_EMULATOR_DATA_DIR
+                            the access key, resource ID and token-signing
+                            key in PATH (SQLite), so they survive restarts
+                            (default: in memory, lost on exit)
   --token-lifetime-secs N   every minted token lives N seconds (test mode; ACS_EMULATOR_TOKEN_LIFETIME_SECS
                             below the service's 60-minute minimum is allowed)
   --allow-short-lifetimes   accept expiresInMinutes from 1 instead of 60   ACS_EMULATOR_ALLOW_SHORT_LIFETIMES

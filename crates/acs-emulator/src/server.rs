@@ -1,6 +1,7 @@
 //! The HTTP/1.1 server loop: accepts connections, serves each with hyper under a header-read
 //! timeout and an idle timeout, and stops gracefully within a deadline.
 
+use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -20,6 +21,8 @@ use tokio::time::Instant;
 pub(crate) struct Timeouts {
     /// From the first byte of a request (or the connection's start) to its last header line.
     pub(crate) header_read: Duration,
+    /// From a request's headers to the end of its body, on every route.
+    pub(crate) body_read: Duration,
     /// How long a connection may stay without a byte in either direction while no request on
     /// it is being answered.
     pub(crate) idle: Duration,
@@ -86,6 +89,7 @@ async fn serve_connection<I>(
         let activity = Arc::clone(&activity);
         hyper::service::service_fn(move |request: http::Request<Incoming>| {
             let guard = InFlight::enter(Arc::clone(&activity));
+            let request = request.map(|body| TimedBody::new(body, timeouts.body_read));
             let answer = hyper::service::Service::call(&service, request);
             async move {
                 let answer = answer.await;
@@ -127,6 +131,53 @@ async fn serve_connection<I>(
                 }
             }
         }
+    }
+}
+
+/// The body did not arrive within the body-read timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive in time")]
+pub(crate) struct BodyTimedOut;
+
+/// A request body that fails with [`BodyTimedOut`] unless it is complete by its deadline, so
+/// a client that sends half a body cannot hold a handler (and its connection) for good.
+struct TimedBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl TimedBody {
+    fn new(inner: Incoming, within: Duration) -> Self {
+        Self {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(within)),
+        }
+    }
+}
+
+impl hyper::body::Body for TimedBody {
+    type Data = hyper::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(Box::new(BodyTimedOut))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

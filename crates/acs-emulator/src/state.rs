@@ -39,14 +39,17 @@ pub(crate) struct Shared {
     pub(crate) settings: Settings,
     pub(crate) verifier: HmacVerifier,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The Chat service's threads, messages and receipts.
+    pub(crate) chat: crate::chat::ChatStore,
     /// Signs minted tokens; random per instance, or kept in the data directory.
     token_secret: Vec<u8>,
     /// The data directory's database, when there is one.
     store: Option<Store>,
     /// When the emulator started, for the health route's uptime.
     pub(crate) started: Instant,
-    /// The Chat service's threads, messages and receipts.
-    pub(crate) chat: crate::chat::ChatStore,
+    /// Held while a chat thread is snapshotted and written, so a later snapshot is never
+    /// overwritten by an earlier one.
+    chat_writes: Mutex<()>,
     inner: Mutex<Inner>,
 }
 
@@ -100,10 +103,10 @@ impl Shared {
         settings: Settings,
         verifier: HmacVerifier,
         clock: Arc<dyn Clock>,
+        chat: crate::chat::ChatStore,
         token_secret: Vec<u8>,
         store: Option<Store>,
         identities: Vec<(String, Identity)>,
-        chat: crate::chat::ChatStore,
     ) -> Self {
         Self {
             settings,
@@ -112,6 +115,7 @@ impl Shared {
             chat,
             token_secret,
             started: Instant::now(),
+            chat_writes: Mutex::new(()),
             store,
             inner: Mutex::new(Inner {
                 identities: identities.into_iter().collect(),
@@ -259,6 +263,25 @@ impl Shared {
         self.lock().identities.get(id).map_or(0, |identity| {
             usize::try_from(identity.tokens_issued).unwrap_or(usize::MAX)
         })
+    }
+
+    /// Writes the chat thread `id` as it is now (or its deletion) to the data directory, when
+    /// there is one.
+    pub(crate) fn persist_chat_thread(&self, id: &str) -> Result<(), StateError> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let _ordered = self
+            .chat_writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let snapshot = self.chat.thread_snapshot(id).map_err(|error| {
+            tracing::warn!(%error, "acs-emulator: a chat thread cannot be serialized");
+            StateError::WriteFailed
+        })?;
+        store
+            .put_chat_thread(id, snapshot.as_deref())
+            .map_err(|WriteFailed| StateError::WriteFailed)
     }
 
     /// Whether identities are kept in a data directory.

@@ -4,7 +4,9 @@
 //!
 //! What is kept: the access key, the resource ID and the token-signing key (so tokens minted
 //! before a restart stay valid after it), and each identity's deletion, revocation count and
-//! number of tokens minted. Chat state gets its own tables here when it lands (schema version 2).
+//! number of tokens minted, and each chat thread (participants, messages, read receipts) as the
+//! chat store serializes it, rewritten after each change to it. The answers kept for idempotent
+//! thread creation are not kept across restarts.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -51,6 +53,8 @@ pub(crate) struct Loaded {
     pub(crate) resource_id: Option<String>,
     pub(crate) token_secret: Option<Vec<u8>>,
     pub(crate) identities: Vec<(String, Identity)>,
+    /// Each chat thread, as the chat store serialized it.
+    pub(crate) chat_threads: Vec<Vec<u8>>,
 }
 
 impl Store {
@@ -118,6 +122,10 @@ impl Store {
                      key TEXT PRIMARY KEY NOT NULL,
                      value BLOB NOT NULL
                  );
+                 CREATE TABLE IF NOT EXISTS chat_threads (
+                     id TEXT PRIMARY KEY NOT NULL,
+                     body BLOB NOT NULL
+                 );
                  CREATE TABLE IF NOT EXISTS identities (
                      id TEXT PRIMARY KEY NOT NULL,
                      deleted INTEGER NOT NULL,
@@ -171,6 +179,19 @@ impl Store {
         })
     }
 
+    /// Keeps the chat thread `id` as `body` (the chat store's serialization), or forgets it
+    /// (`None`: deleted).
+    pub(crate) fn put_chat_thread(&self, id: &str, body: Option<&[u8]>) -> Result<(), WriteFailed> {
+        self.write(|connection| match body {
+            Some(body) => connection.execute(
+                "INSERT INTO chat_threads (id, body) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                params![id, body],
+            ),
+            None => connection.execute("DELETE FROM chat_threads WHERE id = ?1", [id]),
+        })
+    }
+
     /// Runs one statement (its own transaction: committed before this returns).
     fn write(
         &self,
@@ -212,7 +233,12 @@ fn load(connection: &Connection) -> rusqlite::Result<Loaded> {
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let chat_threads = connection
+        .prepare("SELECT body FROM chat_threads")?
+        .query_map([], |row| row.get::<_, Vec<u8>>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Loaded {
+        chat_threads,
         access_key: meta(ACCESS_KEY)?,
         resource_id,
         token_secret: meta(TOKEN_SECRET)?,

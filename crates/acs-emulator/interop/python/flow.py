@@ -14,7 +14,10 @@ Why the client is not always built with `from_connection_string`: in 1.5.0 that 
 only the host of the endpoint and always prepends `https://`, so it cannot reach a plain-http
 endpoint. For an `http://` endpoint (the emulator on 127.0.0.1) the flow uses the SDK's public
 constructor, `CommunicationIdentityClient(endpoint, AzureKeyCredential(key))`, which keeps the
-scheme and signs with the same HMAC policy. Nothing in the SDK is patched.
+scheme and signs with the same HMAC policy, given the endpoint without its trailing '/' (with
+it, 1.5.0 signs the host as `127.0.0.1:PORT/` while sending `Host: 127.0.0.1:PORT`, and the
+signature cannot match: the flow checks that the emulator's 401 says so). Nothing in the SDK is
+patched.
 """
 
 import base64
@@ -154,6 +157,20 @@ def main():
     step("request", f"{method} {url.split('//', 1)[-1].split('/', 1)[-1]}; headers: "
          + ", ".join(sorted(name.lower() for name in headers)))
     check("api-version=" in url, f"no api-version in {url}")
+
+    if endpoint.lower().startswith("http://"):
+        # The same constructor with the endpoint as printed (ending in '/'): 1.5.0 signs the
+        # host as `127.0.0.1:PORT/` but sends `Host: 127.0.0.1:PORT`, so the signature cannot
+        # match; the emulator's 401 says exactly that.
+        _, key = parse_connection_string(connection_string)
+        slashed = CommunicationIdentityClient(endpoint + "/", AzureKeyCredential(key))
+        try:
+            slashed.create_user()
+            raise Mismatch("a signature over the host with a trailing '/' was accepted")
+        except HttpResponseError as error:
+            check(error.status_code == 401, f"trailing-slash endpoint gave {error.status_code}, want 401")
+            check("trailing '/'" in str(error), f"the 401 does not name the trailing '/': {error}")
+            step("constructor with a trailing '/' in the endpoint", "401 naming the signed host")
 
     token = client.get_token(user, scopes, token_expires_in=EXPIRES_IN)
     exp = check_token("get_token", token, scope_names, EXPIRES_IN)

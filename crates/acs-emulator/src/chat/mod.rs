@@ -147,6 +147,31 @@ impl ChatStore {
     fn lock(&self) -> MutexGuard<'_, ChatData> {
         self.data.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// A chat store holding the threads kept in a data directory (each as written by
+    /// [`thread_snapshot`](Self::thread_snapshot)).
+    pub(crate) fn restore(
+        limits: ChatLimits,
+        tls: bool,
+        threads: &[Vec<u8>],
+    ) -> Result<Self, serde_json::Error> {
+        let threads = threads
+            .iter()
+            .map(|bytes| serde_json::from_slice::<store::Thread>(bytes))
+            .collect::<Result<Vec<_>, _>>()?;
+        let restored = Self::new(limits, tls);
+        *restored.lock() = ChatData::from_threads(threads);
+        Ok(restored)
+    }
+
+    /// The thread `id` as it is now, serialized for the data directory (`None` once deleted).
+    pub(crate) fn thread_snapshot(&self, id: &str) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        self.lock()
+            .threads
+            .get(id)
+            .map(serde_json::to_vec)
+            .transpose()
+    }
 }
 
 /// Matches the path segments after `/chat`.

@@ -16,7 +16,7 @@ pub(crate) type Metadata = BTreeMap<String, String>;
 const MESSAGE_OVERHEAD: usize = 160;
 
 /// A member of a thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Participant {
     /// Raw ID (`8:acs:<resource>_<user>`).
     pub(crate) raw_id: String,
@@ -26,7 +26,7 @@ pub(crate) struct Participant {
 }
 
 /// The `type` of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum MessageKind {
     Text,
     Html,
@@ -48,7 +48,7 @@ impl MessageKind {
 }
 
 /// What a message says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum MessageBody {
     /// A user's `text` or `html` message (`None` once deleted).
     User { content: Option<String> },
@@ -62,7 +62,7 @@ pub(crate) enum MessageBody {
 }
 
 /// One message of a thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Message {
     /// Creation time in Unix milliseconds, made unique and increasing within the thread.
     pub(crate) id: u64,
@@ -115,7 +115,7 @@ pub(crate) fn metadata_bytes(metadata: &Metadata) -> usize {
 }
 
 /// The latest message a participant said they read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ReadReceipt {
     pub(crate) reader: String,
     pub(crate) message_id: u64,
@@ -123,14 +123,14 @@ pub(crate) struct ReadReceipt {
 }
 
 /// A thread's retention policy (api-version 2025-03-15).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum RetentionPolicy {
     ThreadCreationDate { delete_thread_after_days: u32 },
     None,
 }
 
 /// A chat thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Thread {
     /// `19:<32 hex>@thread.v2`.
     pub(crate) id: String,
@@ -210,6 +210,22 @@ pub(crate) struct ChatData {
     pub(crate) message_count: usize,
     /// Bytes counted against [`ChatLimits::max_stored_bytes`].
     pub(crate) stored_bytes: usize,
+}
+
+impl ChatData {
+    /// The data of `threads` as loaded from a data directory: the counters are recomputed,
+    /// and no create is replayed (those answers are not kept).
+    pub(crate) fn from_threads(threads: Vec<Thread>) -> Self {
+        Self {
+            message_count: threads.iter().map(|thread| thread.messages.len()).sum(),
+            stored_bytes: threads.iter().map(|thread| thread.stored_bytes).sum(),
+            threads: threads
+                .into_iter()
+                .map(|thread| (thread.id.clone(), thread))
+                .collect(),
+            ..Self::default()
+        }
+    }
 }
 
 /// Why a store operation did not happen. The HTTP layer turns it into the service's answer.

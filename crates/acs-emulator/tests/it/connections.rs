@@ -167,3 +167,24 @@ async fn zero_timeouts_are_refused() {
         .unwrap();
     emulator.shutdown().await;
 }
+
+/// The body deadline is the server's, so it holds on every route, the Chat service's included.
+#[tokio::test(start_paused = true)]
+async fn half_a_body_on_a_chat_route_is_given_up_too() {
+    let emulator = Emulator::builder()
+        .header_read_timeout(Duration::from_secs(3600))
+        .idle_timeout(Duration::from_secs(3600))
+        .start()
+        .await
+        .unwrap();
+    let (answer, waited) = send_then_read_all(
+        &emulator,
+        "POST /chat/threads?api-version=2024-03-07 HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Authorization: Bearer x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\
+         Connection: close\r\n\r\n{\"topic",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    assert!(waited >= Duration::from_secs(30), "{waited:?}");
+    assert!(waited < Duration::from_secs(3600), "{waited:?}");
+}

@@ -151,3 +151,133 @@ async fn a_directory_that_cannot_be_used_is_a_clear_error() {
     assert!(matches!(error, EmulatorError::DataDir { .. }), "{error:?}");
     let _ = std::fs::remove_file(&file.0);
 }
+
+/// Chat threads, participants, messages and read receipts survive a restart, and so do the
+/// tokens that read them.
+#[tokio::test]
+async fn chat_threads_survive_a_restart() {
+    let dir = ScratchDir::new("chat");
+    let emulator = Emulator::builder().data_dir(&dir.0).start().await.unwrap();
+    let user = |answer: crate::common::Answer| {
+        (
+            answer.json["identity"]["id"].as_str().unwrap().to_owned(),
+            answer.json["accessToken"]["token"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        )
+    };
+    let with_chat = br#"{"createTokenWithScopes":["chat"]}"#;
+    let create = format!("/identities?{V}");
+    let (alice, alice_token) =
+        user(send(&emulator, Method::POST, &create, with_chat, hmac_now()).await);
+    let (bob, bob_token) =
+        user(send(&emulator, Method::POST, &create, with_chat, hmac_now()).await);
+    let chat_v = "api-version=2024-03-07";
+    let participant = |id: &str| json!({"communicationIdentifier": {"rawId": id, "communicationUser": {"id": id}}});
+    let created = send(
+        &emulator,
+        Method::POST,
+        &format!("/chat/threads?{chat_v}"),
+        json!({"topic": "kept", "participants": [participant(&bob)]})
+            .to_string()
+            .as_bytes(),
+        Auth::Bearer(alice_token.clone()),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let thread = created.json["chatThread"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let thread_path = format!(
+        "/chat/threads/{}",
+        thread.replace(':', "%3A").replace('@', "%40")
+    );
+    let sent = send(
+        &emulator,
+        Method::POST,
+        &format!("{thread_path}/messages?{chat_v}"),
+        json!({"content": "still here?", "type": "text"})
+            .to_string()
+            .as_bytes(),
+        Auth::Bearer(bob_token.clone()),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text);
+    let message = sent.json["id"].as_str().unwrap().to_owned();
+    let receipt = send(
+        &emulator,
+        Method::POST,
+        &format!("{thread_path}/readReceipts?{chat_v}"),
+        json!({"chatMessageId": message}).to_string().as_bytes(),
+        Auth::Bearer(alice_token.clone()),
+    )
+    .await;
+    assert!(receipt.status.is_success(), "{}", receipt.text);
+    // A second thread, deleted before the restart.
+    let gone = send(
+        &emulator,
+        Method::POST,
+        &format!("/chat/threads?{chat_v}"),
+        json!({"topic": "gone"}).to_string().as_bytes(),
+        Auth::Bearer(alice_token.clone()),
+    )
+    .await;
+    let gone_id = gone.json["chatThread"]["id"].as_str().unwrap().to_owned();
+    let gone_path = format!(
+        "/chat/threads/{}",
+        gone_id.replace(':', "%3A").replace('@', "%40")
+    );
+    let deleted = send(
+        &emulator,
+        Method::DELETE,
+        &format!("{gone_path}?{chat_v}"),
+        b"",
+        Auth::Bearer(alice_token.clone()),
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    emulator.shutdown().await;
+
+    let emulator = Emulator::builder().data_dir(&dir.0).start().await.unwrap();
+    let get = |path: String, token: &str| {
+        let emulator = &emulator;
+        let token = token.to_owned();
+        async move { send(emulator, Method::GET, &path, b"", Auth::Bearer(token)).await }
+    };
+    let kept = get(format!("{thread_path}?{chat_v}"), &alice_token).await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.text);
+    assert_eq!(kept.json["topic"], "kept");
+    let messages = get(format!("{thread_path}/messages?{chat_v}"), &bob_token).await;
+    assert_eq!(messages.status, StatusCode::OK, "{}", messages.text);
+    let texts: Vec<&str> = messages.json["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|message| message["content"]["message"].as_str())
+        .collect();
+    assert_eq!(texts, ["still here?"]);
+    let participants = get(format!("{thread_path}/participants?{chat_v}"), &bob_token).await;
+    assert_eq!(participants.json["value"].as_array().unwrap().len(), 2);
+    let receipts = get(format!("{thread_path}/readReceipts?{chat_v}"), &bob_token).await;
+    assert_eq!(receipts.json["value"][0]["chatMessageId"], message.as_str());
+    let gone = get(format!("{gone_path}?{chat_v}"), &alice_token).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.text);
+    // New messages keep increasing IDs after the restart.
+    let next = send(
+        &emulator,
+        Method::POST,
+        &format!("{thread_path}/messages?{chat_v}"),
+        json!({"content": "yes", "type": "text"})
+            .to_string()
+            .as_bytes(),
+        Auth::Bearer(alice_token.clone()),
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::CREATED, "{}", next.text);
+    assert!(
+        next.json["id"].as_str().unwrap().parse::<u64>().unwrap() > message.parse::<u64>().unwrap()
+    );
+    let _ = alice;
+}

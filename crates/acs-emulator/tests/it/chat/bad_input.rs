@@ -5,7 +5,7 @@ use acs_emulator::ChatLimits;
 use http::Method;
 use serde_json::json;
 
-use crate::support::{Chat, participant, thread_path};
+use super::support::{Chat, participant, thread_path};
 
 #[tokio::test]
 async fn bad_json_and_wrong_types_are_400() {

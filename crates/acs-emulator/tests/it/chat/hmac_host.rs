@@ -5,12 +5,12 @@
 use acs_auth::RequestParts;
 use http::Method;
 
-use crate::support::Chat;
+use super::support::Chat;
 
 const PATH: &str = "/identities?api-version=2023-10-01";
 
 /// Creates an identity with a request signed over `signed_host` and sent to the emulator.
-async fn create_signed_over(chat: &Chat, signed_host: &str) -> crate::support::Answer {
+async fn create_signed_over(chat: &Chat, signed_host: &str) -> super::support::Answer {
     let headers = chat
         .emulator
         .signer()

@@ -5,7 +5,7 @@ use http::Method;
 use serde_json::json;
 use time::Duration;
 
-use crate::support::{Chat, User, participant, thread_path};
+use super::support::{Chat, User, participant, thread_path};
 
 #[tokio::test]
 async fn a_request_without_a_usable_bearer_token_is_401() {
@@ -262,4 +262,32 @@ async fn non_participants_get_403_and_unknown_threads_404() {
         chat.get(&mallory, "/chat/threads").await.json["value"],
         json!([])
     );
+}
+
+#[tokio::test]
+async fn no_token_reaches_an_answer_or_the_request_log() {
+    let chat = Chat::start().await;
+    let alice = chat.user().await;
+    let (header, rest) = alice.token.split_once('.').unwrap();
+    let (payload, signature) = rest.split_once('.').unwrap();
+    let forged = User {
+        id: alice.id.clone(),
+        token: format!("{header}.{payload}.{}", "B".repeat(43)),
+    };
+    let thread = chat.thread(&alice, &[]).await;
+    let mallory = chat.user().await;
+    for answer in [
+        chat.get(&forged, "/chat/threads").await,
+        chat.get(&mallory, &thread_path(&thread)).await,
+        chat.post(&alice, "/chat/threads", json!({ "topic": 1 }))
+            .await,
+    ] {
+        for secret in [payload, signature, &mallory.token[..40]] {
+            assert!(!answer.text.contains(secret), "{}", answer.text);
+            assert!(!format!("{:?}", answer.headers).contains(secret));
+        }
+    }
+    let log = format!("{:?}", chat.emulator.requests());
+    assert!(!log.contains(payload) && !log.contains(signature));
+    assert!(!format!("{:?}", chat.emulator).contains(payload));
 }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use time::Duration;
 
-use crate::support::{Chat, User, path_of, thread_path, with_version};
+use super::support::{Chat, User, path_of, thread_path, with_version};
 
 /// Every page from `first`, following nextLinks verbatim; the page sizes and items.
 async fn pages(chat: &Chat, user: &User, first: &str) -> (Vec<usize>, Vec<Value>) {

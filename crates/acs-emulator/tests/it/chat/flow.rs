@@ -4,7 +4,7 @@ use http::Method;
 use serde_json::json;
 use time::Duration;
 
-use crate::support::{Chat, V2025, participant, path_of, thread_path};
+use super::support::{Chat, V2025, participant, path_of, thread_path};
 
 #[tokio::test]
 async fn the_whole_flow_of_reference_section_11() {
@@ -370,7 +370,7 @@ async fn the_whole_flow_of_reference_section_11() {
 
     // A token with a forged signature.
     let (signed, _) = alice.token.rsplit_once('.').unwrap();
-    let forged = crate::support::User {
+    let forged = super::support::User {
         id: alice.id.clone(),
         token: format!("{signed}.{}", "A".repeat(43)),
     };
