@@ -184,6 +184,11 @@ pub(crate) async fn run(
         Ok(_) => return Err("the deleted identity still got a token".into()),
     }
     writeln!(out, "\nDone in {:.1} s.", started.elapsed().as_secs_f64())?;
+    writeln!(
+        out,
+        "Next, a token server and its client: `cargo run --example token_server`, then \
+         `cargo run --example token_client` in a second terminal (docs/getting-started.md, section 6)."
+    )?;
     Ok(())
 }
 

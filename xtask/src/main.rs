@@ -2,12 +2,14 @@
 //!
 //! - `cargo xtask ci`: what `.ci/run` calls: the dependencies' `rust-version`s, formatting,
 //!   lints, tests and docs, in that order, stopping at the first step that fails and naming it.
-//! - `cargo xtask bench`: every crate's benchmarks, written to `docs/benchmarks.md`.
+//! - `cargo xtask bench`: every crate's benchmarks, each median printed beside the previous one
+//!   from `docs/benchmarks.md`, which it then rewrites.
 //! - `cargo xtask interop`: the official Python and JS identity SDKs against the emulator.
 //! - `cargo xtask release <patch|minor|major|VERSION> [--execute] [--publish]`: see `release.rs`.
 
 mod bench;
 mod changelog;
+mod command;
 mod interop;
 mod manifest;
 mod msrv;
@@ -17,7 +19,7 @@ mod workspace;
 
 use std::env;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Instant;
 
 fn main() -> ExitCode {
@@ -50,7 +52,7 @@ fn print_help() {
         "cargo xtask <task>\n\n\
          tasks:\n  \
          ci                 rust-version check, fmt check, clippy (-D warnings), tests (default and all features), docs (-D warnings)\n  \
-         bench              run every crate's benchmarks, write docs/benchmarks.md\n  \
+         bench              run every crate's benchmarks, compare with docs/benchmarks.md, rewrite it\n  \
          interop            official Python and JS identity SDKs against the emulator\n  \
          release <LEVEL>    plan a release: LEVEL is patch, minor, major or a version\n      \
          --execute      edit versions and changelogs, commit, tag\n      \
@@ -103,27 +105,24 @@ const CI_STEPS: &[Step] = &[
         args: &["doc", "--workspace", "--no-deps", "--all-features"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
+    // What `cargo doc -p acs-common` shows a newcomer: default features, so links to modules
+    // that are switched off must still resolve.
+    Step {
+        name: "doc-default-features",
+        args: &["doc", "-p", "acs-common", "--no-deps"],
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+    },
 ];
 
 fn ci(root: &Path) -> Result<(), String> {
     let started = Instant::now();
     msrv::check(root).map_err(|error| format!("step `msrv` failed: {error}"))?;
     for step in CI_STEPS {
-        println!(
-            "xtask ci: step `{}`: cargo {}",
-            step.name,
-            step.args.join(" ")
-        );
         let step_started = Instant::now();
-        let status = Command::new(cargo())
-            .args(step.args)
-            .envs(step.env.iter().copied())
-            .current_dir(root)
-            .status()
-            .map_err(|error| format!("step `{}` could not start cargo: {error}", step.name))?;
-        if !status.success() {
-            return Err(format!("step `{}` failed ({status})", step.name));
-        }
+        command::run(
+            &format!("ci: step `{}`", step.name),
+            command::cargo(root, step.args).envs(step.env.iter().copied()),
+        )?;
         println!(
             "xtask ci: step `{}` passed in {:.1} s",
             step.name,

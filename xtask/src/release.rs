@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::changelog;
+use crate::command;
 use crate::manifest;
 use crate::version::{Bump, Version};
 use crate::workspace::{self, Crate};
@@ -270,18 +271,9 @@ fn package_dry_run(root: &Path, names: &[&str], allow_dirty: bool) -> Result<(),
     for name in names {
         args.extend(["--package", name]);
     }
-    println!("release: cargo {}", args.join(" "));
-    let status = Command::new(crate::cargo())
-        .args(&args)
-        .current_dir(root)
-        .status()
-        .map_err(|error| format!("could not run cargo publish: {error}"))?;
-    if status.success() {
-        println!("release: package dry run passed for {} crates", names.len());
-        Ok(())
-    } else {
-        Err(format!("package dry run failed ({status})"))
-    }
+    command::run("release: package dry run", &mut command::cargo(root, &args))?;
+    println!("release: package dry run passed for {} crates", names.len());
+    Ok(())
 }
 
 fn apply(
@@ -341,18 +333,12 @@ fn publish(root: &Path, names: &[&str]) -> Result<(), String> {
         _ => ask_for_token()?,
     };
     for name in names {
-        println!("release: publishing {name}");
-        let status = Command::new(crate::cargo())
-            .args(["publish", "--package", name])
-            .env("CARGO_REGISTRY_TOKEN", &token)
-            .current_dir(root)
-            .status()
-            .map_err(|error| format!("could not run cargo publish: {error}"))?;
-        if !status.success() {
-            return Err(format!(
-                "publishing {name} failed ({status}); the crates before it are published"
-            ));
-        }
+        command::run(
+            &format!("release: publishing {name}"),
+            command::cargo(root, &["publish", "--package", name])
+                .env("CARGO_REGISTRY_TOKEN", &token),
+        )
+        .map_err(|error| format!("{error}; the crates before it are published"))?;
     }
     Ok(())
 }
@@ -384,36 +370,11 @@ fn ask_for_token() -> Result<String, String> {
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<String, String> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .output()
-        .map_err(|error| format!("could not run git: {error}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    command::output("release", &mut command::git(root, args))
 }
 
 fn run_cargo(root: &Path, args: &[&str]) -> Result<(), String> {
-    let output = Command::new(crate::cargo())
-        .args(args)
-        .current_dir(root)
-        .output()
-        .map_err(|error| format!("could not run cargo: {error}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cargo {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
+    command::output("release", &mut command::cargo(root, args)).map(drop)
 }
 
 fn read(path: &Path) -> Result<String, String> {

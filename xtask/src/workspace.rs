@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -29,19 +28,10 @@ pub(crate) fn load(root: &std::path::Path) -> Result<Vec<Crate>, String> {
 
 /// Runs `cargo metadata --format-version 1` with `extra` arguments and returns its JSON.
 pub(crate) fn metadata(root: &std::path::Path, extra: &[&str]) -> Result<Value, String> {
-    let output = Command::new(crate::cargo())
-        .args(["metadata", "--format-version", "1"])
-        .args(extra)
-        .current_dir(root)
-        .output()
-        .map_err(|error| format!("could not run cargo metadata: {error}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    serde_json::from_slice(&output.stdout)
+    let mut args = vec!["metadata", "--format-version", "1"];
+    args.extend(extra);
+    let stdout = crate::command::output("metadata", &mut crate::command::cargo(root, &args))?;
+    serde_json::from_str(&stdout)
         .map_err(|error| format!("cargo metadata printed invalid JSON: {error}"))
 }
 
@@ -57,7 +47,8 @@ fn parse_metadata(metadata: &Value) -> Result<Vec<Crate>, String> {
             let version = package["version"]
                 .as_str()
                 .ok_or("a package has no version")?
-                .parse()?;
+                .parse()
+                .map_err(|error| format!("{name} has an unreadable version: {error}"))?;
             let manifest = package["manifest_path"]
                 .as_str()
                 .ok_or("a package has no manifest path")?;

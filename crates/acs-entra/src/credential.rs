@@ -1,15 +1,8 @@
-use std::time::Duration;
-
 use acs_refresh::{CommunicationTokenCredential, CommunicationTokenRefreshOptions};
 
 use crate::error::EntraError;
 use crate::exchange::EntraTokenExchange;
 use crate::options::EntraCommunicationTokenCredentialOptions;
-
-/// Headroom over the HTTP retry policy's total bound for the Entra credential's own call.
-const ENTRA_CALL_HEADROOM: Duration = Duration::from_secs(60);
-/// The refresher timeout when the HTTP retry policy has no total bound.
-const UNBOUNDED_REFRESH_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// A [`CommunicationTokenCredential`] that gets its ACS tokens by exchanging Microsoft Entra
 /// tokens, refreshed by the shared `acs-refresh` engine (single flight, proactive window,
@@ -27,16 +20,9 @@ pub fn communication_token_credential(
     options: EntraCommunicationTokenCredentialOptions,
 ) -> Result<CommunicationTokenCredential, EntraError> {
     let exchange = EntraTokenExchange::new(&options)?;
-    // The engine must not cut off an exchange that is still within its HTTP retry budget.
-    let timeout = exchange
-        .http()
-        .retry_policy()
-        .total_bound()
-        .unwrap_or(UNBOUNDED_REFRESH_TIMEOUT)
-        .saturating_add(ENTRA_CALL_HEADROOM);
     let refresh = CommunicationTokenRefreshOptions::new(exchange)
         .refresh_proactively(options.refresh_proactively)
-        .refresher_timeout(timeout);
+        .refresher_timeout(options.refresher_timeout());
     Ok(CommunicationTokenCredential::with_refresh(
         options.clock.install(refresh),
     ))

@@ -1,6 +1,4 @@
-use http::StatusCode;
-
-use acs_http::{EndpointError, HttpError, ServiceError};
+use acs_http::{EndpointError, HttpError};
 
 /// Why an Entra token could not be turned into an ACS token.
 ///
@@ -35,6 +33,15 @@ pub enum EntraError {
     /// other failures' reasons are in the [`HttpError`] source.
     #[error("the Entra token exchange failed{}", exchange_summary(.0))]
     Exchange(#[source] HttpError),
+    /// The exchange service refused this Entra token before (HTTP 401, the source), and the
+    /// Entra credential still returns it, so it was not sent again. Entra credentials cache
+    /// their tokens until shortly before they expire; the exchange is tried again once the
+    /// credential gives a new one. A lasting 401 usually means the Entra token is for the
+    /// wrong tenant, application or scope.
+    #[error(
+        "the Entra token exchange was not retried: the service refused this Entra token (HTTP 401) and the Entra credential still returns it"
+    )]
+    RejectedEntraToken(#[source] HttpError),
 }
 
 /// `": HTTP 401 InvalidAccessToken"` for service errors, nothing for others: the same form as
@@ -47,48 +54,14 @@ fn exchange_summary(error: &HttpError) -> String {
 }
 
 impl EntraError {
-    /// The HTTP error of a failed exchange, or of building the HTTP client.
+    /// The HTTP error of a failed exchange, or of building the HTTP client: its status, request
+    /// ids and attempt count also cover failures that are not service answers (an unreadable
+    /// success, a timeout). For the service's answer (status, ACS error code and message,
+    /// `Retry-After`), use [`ServiceErrorSource::service_error`](acs_http::ServiceErrorSource).
     pub fn http_error(&self) -> Option<&HttpError> {
         match self {
             EntraError::Exchange(error) | EntraError::HttpClient(error) => Some(error),
             _ => None,
         }
-    }
-
-    /// The service's answer, when it answered the exchange with an error status.
-    pub fn service_error(&self) -> Option<&ServiceError> {
-        self.http_error().and_then(HttpError::service_error)
-    }
-
-    /// The HTTP status of the exchange response, when there was one (see
-    /// [`HttpError::status`]).
-    pub fn status(&self) -> Option<StatusCode> {
-        self.http_error().and_then(HttpError::status)
-    }
-
-    /// The ACS error code (e.g. `BadRequest`), when the service sent one.
-    pub fn code(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::code)
-    }
-
-    /// The ACS error message, when the service sent one.
-    pub fn message(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::message)
-    }
-
-    /// The `x-ms-request-id` of the failed exchange response (an error status or an
-    /// unreadable success), to quote to Azure support.
-    pub fn request_id(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::request_id)
-    }
-
-    /// The `x-ms-client-request-id` of the failed exchange response, when present.
-    pub fn client_request_id(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::client_request_id)
-    }
-
-    /// How many exchange attempts were made, when the exchange was tried.
-    pub fn attempts(&self) -> Option<u32> {
-        self.http_error().and_then(HttpError::attempts)
     }
 }

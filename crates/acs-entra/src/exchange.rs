@@ -2,7 +2,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use acs_http::{DecodeError, Endpoint, HttpClient, TokenResponse};
+use acs_http::{
+    DecodeError, Endpoint, HttpClient, HttpError, RetryPolicy, ServiceError, ServiceErrorSource,
+    TokenResponse,
+};
 use acs_refresh::{BoxError, RefreshedToken, TokenRefresher};
 use acs_token::AccessToken;
 use azure_core::credentials::TokenCredential;
@@ -37,6 +40,14 @@ pub struct EntraTokenExchange {
     http: HttpClient,
     clock: Clock,
     cache: Mutex<Option<Cached>>,
+    /// The Entra token the exchange service last refused (HTTP 401), and its answer: it is
+    /// never sent again.
+    rejected: Mutex<Option<Rejected>>,
+}
+
+struct Rejected {
+    entra_digest: [u8; 32],
+    answer: ServiceError,
 }
 
 struct Cached {
@@ -52,8 +63,11 @@ struct ExchangeResponse {
 }
 
 impl EntraTokenExchange {
-    /// An exchange for these options. Builds an HTTP client with the defaults unless the
-    /// options carry one.
+    /// An exchange for these options. Unless the options carry an HTTP client, builds one with
+    /// the defaults of [`acs_http::HttpClient`] except for its time bounds, which fit within
+    /// the options' [`refresher_timeout`](EntraCommunicationTokenCredentialOptions::refresher_timeout):
+    /// attempts of at most a third of it each, all retries within two thirds of it (the rest
+    /// is left to the Entra credential's own call).
     ///
     /// # Errors
     /// [`EntraError::Endpoint`] for an endpoint that is not `https` (or `http` on a loopback
@@ -65,7 +79,14 @@ impl EntraTokenExchange {
             .append_pair("api-version", options.route.api_version());
         let http = match &options.http {
             Some(http) => http.clone(),
-            None => HttpClient::new().map_err(EntraError::HttpClient)?,
+            None => {
+                let budget = options.refresher_timeout();
+                HttpClient::builder()
+                    .request_timeout(budget / 3)
+                    .retry_policy(RetryPolicy::default().total_timeout(Some(budget * 2 / 3)))
+                    .build()
+                    .map_err(EntraError::HttpClient)?
+            }
         };
         Ok(EntraTokenExchange {
             entra_credential: Arc::clone(&options.entra_credential),
@@ -75,6 +96,7 @@ impl EntraTokenExchange {
             http,
             clock: options.clock.clone(),
             cache: Mutex::new(None),
+            rejected: Mutex::new(None),
         })
     }
 
@@ -88,19 +110,21 @@ impl EntraTokenExchange {
         &self.url
     }
 
-    /// The HTTP client (its retry policy bounds how long one exchange can take).
-    pub(crate) fn http(&self) -> &HttpClient {
-        &self.http
-    }
-
     /// An ACS token for the Entra credential's current token: the cached one when the Entra
     /// token is unchanged and the cached ACS token has more than [`EXCHANGE_WINDOW`] left,
     /// otherwise a new exchange.
     ///
+    /// An Entra token the exchange service refused with HTTP 401 is never sent again: while the
+    /// Entra credential keeps returning it (Entra credentials cache their tokens, and
+    /// `azure_core`'s `TokenCredential` has no way to ask past that cache), the exchange fails
+    /// at once with [`EntraError::RejectedEntraToken`]; it is tried again as soon as the
+    /// credential gives another token.
+    ///
     /// # Errors
     /// [`EntraError::EntraCredential`] when the Entra credential fails (its error is the
     /// source); [`EntraError::Exchange`] when the exchange fails, with the status, ACS error
-    /// code and message and request ids when the service answered.
+    /// code and message and request ids when the service answered;
+    /// [`EntraError::RejectedEntraToken`] as above.
     pub async fn exchange(&self) -> Result<AccessToken, EntraError> {
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
         let entra = self
@@ -119,6 +143,11 @@ impl EntraTokenExchange {
             return Ok(cached);
         }
 
+        if let Some(answer) = self.rejected_answer(&entra_digest) {
+            tracing::debug!(route = %self.route, "not exchanging: the Entra credential returned the Entra token the service rejected");
+            return Err(EntraError::RejectedEntraToken(HttpError::from(answer)));
+        }
+
         tracing::debug!(route = %self.route, "exchanging an Entra token for an ACS token");
         let response = self
             .http
@@ -132,7 +161,8 @@ impl EntraTokenExchange {
                     .build()
             })
             .await
-            .map_err(EntraError::Exchange)?;
+            .map_err(|error| self.failed(error, entra_digest))?;
+        *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = None;
         let body: ExchangeResponse = response.json().map_err(EntraError::Exchange)?;
         if body.access_token.token.is_empty() {
             return Err(EntraError::Exchange(response.decode_error(
@@ -146,6 +176,26 @@ impl EntraTokenExchange {
             token: token.clone(),
         });
         Ok(token)
+    }
+
+    /// The service's 401 answer, when `entra_digest` is the Entra token it refused.
+    fn rejected_answer(&self, entra_digest: &[u8; 32]) -> Option<ServiceError> {
+        let rejected = self.rejected.lock().unwrap_or_else(PoisonError::into_inner);
+        let rejected = rejected.as_ref()?;
+        (rejected.entra_digest == *entra_digest).then(|| rejected.answer.clone())
+    }
+
+    /// The error of a failed exchange; a 401 also marks the Entra token as refused.
+    fn failed(&self, error: HttpError, entra_digest: [u8; 32]) -> EntraError {
+        if let Some(answer) = error.service_error()
+            && answer.status() == http::StatusCode::UNAUTHORIZED
+        {
+            *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = Some(Rejected {
+                entra_digest,
+                answer: answer.clone(),
+            });
+        }
+        EntraError::Exchange(error)
     }
 
     fn cached(&self, entra_digest: &[u8; 32], now: OffsetDateTime) -> Option<AccessToken> {
@@ -170,6 +220,15 @@ fn offset_date_time(at: SystemTime) -> Option<OffsetDateTime> {
 impl TokenRefresher for EntraTokenExchange {
     async fn refresh(&self) -> Result<RefreshedToken, BoxError> {
         Ok(self.exchange().await?.into())
+    }
+
+    /// The exchange service's `Retry-After` (a throttled or unavailable answer): the
+    /// credential makes no new exchange before it has passed.
+    fn retry_after(
+        &self,
+        error: &(dyn std::error::Error + Send + Sync + 'static),
+    ) -> Option<Duration> {
+        error.retry_after()
     }
 }
 

@@ -1,5 +1,6 @@
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use acs_http::HttpClient;
 use azure_core::credentials::TokenCredential;
@@ -38,8 +39,20 @@ pub struct EntraCommunicationTokenCredentialOptions {
     pub(crate) route: ExchangeRoute,
     pub(crate) http: Option<HttpClient>,
     pub(crate) refresh_proactively: bool,
+    pub(crate) refresher_timeout: Option<Duration>,
     pub(crate) clock: Clock,
 }
+
+/// How long one refresh (the Entra credential's call and the exchange, retries included) may
+/// take by default: 30 seconds, the refresh engine's own default. The official SDKs have no
+/// such bound (their retries alone may take minutes with a 100 s (.NET) network timeout per
+/// try); 30 s is as long as a user waiting for a first token accepts, and a failed refresh is
+/// retried by the engine with backoff.
+pub const DEFAULT_REFRESHER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Headroom over an HTTP client's total retry bound for the Entra credential's own call, when
+/// the options carry a client of the caller's and no explicit refresher timeout.
+const ENTRA_CALL_HEADROOM: Duration = Duration::from_secs(10);
 
 impl EntraCommunicationTokenCredentialOptions {
     /// Options for `resource_endpoint` (e.g. `https://contoso.communication.azure.com`) with
@@ -58,6 +71,7 @@ impl EntraCommunicationTokenCredentialOptions {
             route: ExchangeRoute::CommunicationClients,
             http: None,
             refresh_proactively: true,
+            refresher_timeout: None,
             clock: Clock::default(),
         }
     }
@@ -84,10 +98,51 @@ impl EntraCommunicationTokenCredentialOptions {
     }
 
     /// Uses this HTTP client (timeouts, retry policy, connection pool) for the exchange instead
-    /// of a new one with the defaults of [`acs_http::HttpClient`].
+    /// of a new one whose time bounds fit the [`refresher_timeout`](Self::refresher_timeout).
     pub fn http_client(mut self, client: HttpClient) -> Self {
         self.http = Some(client);
         self
+    }
+
+    /// How long one refresh may take (the Entra credential's call plus the exchange with its
+    /// retries) before it is cut off and the waiting callers get a timeout error. Default:
+    /// [`DEFAULT_REFRESHER_TIMEOUT`] (30 s), or, with an [`http_client`](Self::http_client) of
+    /// your own and no timeout set here, its total retry bound plus 10 s. Without an HTTP
+    /// client of your own, the exchange's attempts take at most a third of it each, and its
+    /// retries end within two thirds of it.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::Duration;
+    /// # fn entra() -> Arc<dyn azure_core::credentials::TokenCredential> { unimplemented!() }
+    /// # if false {
+    /// use acs_entra::EntraCommunicationTokenCredentialOptions;
+    ///
+    /// let options = EntraCommunicationTokenCredentialOptions::new(
+    ///     "https://contoso.communication.azure.com",
+    ///     entra(),
+    /// )
+    /// .with_refresher_timeout(Duration::from_secs(10));
+    /// assert_eq!(options.refresher_timeout(), Duration::from_secs(10));
+    /// # }
+    /// ```
+    pub fn with_refresher_timeout(mut self, timeout: Duration) -> Self {
+        self.refresher_timeout = Some(timeout);
+        self
+    }
+
+    /// The refresher timeout in effect (see [`with_refresher_timeout`](Self::with_refresher_timeout)).
+    pub fn refresher_timeout(&self) -> Duration {
+        match (self.refresher_timeout, &self.http) {
+            (Some(timeout), _) => timeout,
+            (None, Some(http)) => http
+                .retry_policy()
+                .total_bound()
+                .map_or(Duration::MAX, |bound| {
+                    bound.saturating_add(ENTRA_CALL_HEADROOM)
+                }),
+            (None, None) => DEFAULT_REFRESHER_TIMEOUT,
+        }
     }
 
     /// Whether the credential refreshes in the background before its token expires. Default:
@@ -135,6 +190,7 @@ impl fmt::Debug for EntraCommunicationTokenCredentialOptions {
             .field("scopes", &self.scopes)
             .field("route", &self.route)
             .field("refresh_proactively", &self.refresh_proactively)
+            .field("refresher_timeout", &self.refresher_timeout())
             .finish_non_exhaustive()
     }
 }

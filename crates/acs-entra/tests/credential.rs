@@ -7,6 +7,7 @@ use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use acs_entra::ServiceErrorSource;
 use acs_entra::{CommunicationTokenCredential, EntraError, communication_token_credential};
 use acs_http::test_util::Reply;
 use acs_refresh::CredentialError;
@@ -167,6 +168,115 @@ async fn exchange_errors_reach_the_caller_typed() {
         .refresher_error()
         .and_then(|e| e.downcast_ref::<EntraError>())
         .expect("EntraError");
-    assert_eq!(entra_error.status(), Some(http::StatusCode::UNAUTHORIZED));
-    assert_eq!(entra_error.code(), Some("InvalidAccessToken"));
+    let service_error = entra_error.service_error().expect("service error");
+    assert_eq!(service_error.status(), http::StatusCode::UNAUTHORIZED);
+    assert_eq!(service_error.code(), Some("InvalidAccessToken"));
+    // One call from the credential's error, whatever wraps the exchange's error.
+    assert_eq!(
+        error.service_error().and_then(|e| e.code()),
+        Some("InvalidAccessToken")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_exchange_is_not_retried_before_its_retry_after() {
+    let service = ExchangeService::start().await;
+    service.server.enqueue(
+        Reply::acs_error(429, "TooManyRequests", "Rate limit exceeded.")
+            .header("retry-after", "300"),
+    );
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
+    let credential =
+        communication_token_credential(options(&service, &entra).refresh_proactively(false))
+            .expect("credential");
+
+    let error = credential.get_token().await.expect_err("429");
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(300)));
+    assert_eq!(
+        error.service_error().map(|e| e.status()),
+        Some(http::StatusCode::TOO_MANY_REQUESTS)
+    );
+
+    // Callers within the 300 s get the last error; nothing is sent.
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        credential.get_token().await.expect_err("still throttled");
+    }
+    tokio::time::sleep(Duration::from_secs(280)).await;
+    credential.get_token().await.expect_err("still throttled");
+    assert_eq!(
+        service.server.request_count(),
+        1,
+        "no exchange before Retry-After"
+    );
+
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    credential
+        .get_token()
+        .await
+        .expect("a token after Retry-After");
+    assert_eq!(service.server.request_count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_exchange_fails_within_the_default_refresher_timeout() {
+    let service = ExchangeService::start().await;
+    service.server.respond_with(|_| Reply::never());
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
+    // No HTTP client of ours: the exchange's bounds follow the refresher timeout (30 s).
+    let options = acs_entra::EntraCommunicationTokenCredentialOptions::new(
+        service.server.url(),
+        entra.clone(),
+    )
+    .refresh_proactively(false)
+    .wall_clock(service.clock.clone());
+    assert_eq!(
+        options.refresher_timeout(),
+        acs_entra::DEFAULT_REFRESHER_TIMEOUT
+    );
+    assert_eq!(
+        acs_entra::DEFAULT_REFRESHER_TIMEOUT,
+        Duration::from_secs(30)
+    );
+    let credential = communication_token_credential(options).expect("credential");
+    let started = tokio::time::Instant::now();
+
+    let error = credential.get_token().await.expect_err("hung");
+
+    // Attempts of 10 s each, the retries cut off at two thirds of 30 s.
+    assert_eq!(started.elapsed(), Duration::from_secs(20));
+    let entra_error = error.find_source::<EntraError>().expect("EntraError");
+    assert!(
+        matches!(
+            entra_error.http_error(),
+            Some(acs_http::HttpError::DeadlineExceeded { .. })
+        ),
+        "{entra_error:?}"
+    );
+    assert_eq!(service.server.request_count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_refresher_timeout_is_set_on_the_options() {
+    let service = ExchangeService::start().await;
+    service.server.respond_with(|_| Reply::never());
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
+    let options = acs_entra::EntraCommunicationTokenCredentialOptions::new(
+        service.server.url(),
+        entra.clone(),
+    )
+    .refresh_proactively(false)
+    .with_refresher_timeout(Duration::from_secs(9))
+    .wall_clock(service.clock.clone());
+    assert_eq!(options.refresher_timeout(), Duration::from_secs(9));
+    let credential = communication_token_credential(options).expect("credential");
+    let started = tokio::time::Instant::now();
+    credential.get_token().await.expect_err("hung");
+    assert_eq!(started.elapsed(), Duration::from_secs(6));
+
+    // With an HTTP client of the caller's, its total bound plus 10 s.
+    let options =
+        acs_entra::EntraCommunicationTokenCredentialOptions::new(service.server.url(), entra)
+            .http_client(http());
+    assert_eq!(options.refresher_timeout(), Duration::from_secs(130));
 }

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use acs_entra::{
     DEFAULT_SCOPE, EntraCommunicationTokenCredentialOptions, EntraError, EntraTokenExchange,
-    ExchangeRoute,
+    ExchangeRoute, ServiceErrorSource,
 };
-use acs_http::HttpError;
 use acs_http::test_util::Reply;
+use acs_http::{HttpError, ServiceError};
 use common::*;
 use time::macros::datetime;
 
@@ -245,10 +245,14 @@ async fn four_503s_fail_after_exactly_four_attempts() {
         .await
         .expect_err("fails");
     assert_eq!(service.server.request_count(), 4);
-    assert_eq!(error.attempts(), Some(4));
-    assert_eq!(error.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
-    assert_eq!(error.code(), Some("ServiceUnavailable"));
-    assert_eq!(error.request_id(), Some("rid-503"));
+    let service_error = error.service_error().expect("service error");
+    assert_eq!(service_error.attempts(), 4);
+    assert_eq!(
+        service_error.status(),
+        http::StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(service_error.code(), Some("ServiceUnavailable"));
+    assert_eq!(service_error.request_id(), Some("rid-503"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -274,12 +278,13 @@ async fn client_errors_give_typed_errors_without_retry() {
             .await
             .expect_err("client error");
         assert_eq!(service.server.request_count(), 1);
-        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
-        assert_eq!(error.code(), Some(code));
-        assert_eq!(error.message(), Some(message));
-        assert_eq!(error.request_id(), Some("rid-1"));
-        assert_eq!(error.client_request_id(), Some("cid-1"));
-        assert_eq!(error.attempts(), Some(1));
+        let service_error = error.service_error().expect("service error");
+        assert_eq!(service_error.status().as_u16(), status);
+        assert_eq!(service_error.code(), Some(code));
+        assert_eq!(service_error.message(), Some(message));
+        assert_eq!(service_error.request_id(), Some("rid-1"));
+        assert_eq!(service_error.client_request_id(), Some("cid-1"));
+        assert_eq!(service_error.attempts(), 1);
         // The identity client's form: status and code on the outer line, the message and
         // request ids in the source.
         assert_eq!(
@@ -291,7 +296,7 @@ async fn client_errors_give_typed_errors_without_retry() {
             .expect("source")
             .downcast_ref::<HttpError>()
             .expect("HttpError");
-        assert_eq!(source.service_error().map(|e| e.attempts()), Some(1));
+        assert_eq!(source.service_error().map(ServiceError::attempts), Some(1));
         let source_text = source.to_string();
         assert!(
             source_text.contains(message)
@@ -353,10 +358,11 @@ async fn malformed_responses_are_typed_errors() {
             matches!(&error, EntraError::Exchange(HttpError::Decode { .. })),
             "{error:?}"
         );
-        assert_eq!(error.status(), Some(http::StatusCode::OK));
-        assert_eq!(error.request_id(), Some("rid-bad"));
-        assert_eq!(error.client_request_id(), Some("cid-bad"));
-        assert_eq!(error.code(), None);
+        let http_error = error.http_error().expect("an HttpError");
+        assert_eq!(http_error.status(), Some(http::StatusCode::OK));
+        assert_eq!(http_error.request_id(), Some("rid-bad"));
+        assert_eq!(http_error.client_request_id(), Some("cid-bad"));
+        assert!(error.service_error().is_none());
         let rendered = render(&error);
         assert!(!rendered.contains("ACS-SECRET"), "{rendered}");
         assert_eq!(
@@ -485,4 +491,47 @@ fn render(error: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_entra_token_refused_with_401_is_not_sent_again() {
+    let service = ExchangeService::start().await;
+    service.server.enqueue(Reply::acs_error(
+        401,
+        "InvalidAccessToken",
+        "Provided access token is not valid.",
+    ));
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
+    let exchange = EntraTokenExchange::new(&options(&service, &entra)).expect("exchange");
+
+    let first = exchange.exchange().await.expect_err("401");
+    assert!(matches!(first, EntraError::Exchange(_)), "{first:?}");
+
+    // The Entra credential still caches the refused token: it is not sent again.
+    let second = exchange.exchange().await.expect_err("same Entra token");
+    assert!(
+        matches!(second, EntraError::RejectedEntraToken(_)),
+        "{second:?}"
+    );
+    assert_eq!(
+        second.service_error().and_then(ServiceError::code),
+        Some("InvalidAccessToken"),
+        "the service's answer stays reachable"
+    );
+    assert!(!render(&second).contains("SECRET"), "{}", render(&second));
+    assert_eq!(service.server.request_count(), 1);
+
+    // A new Entra token is exchanged.
+    entra.rotate(ENTRA_TOKEN_2);
+    exchange
+        .exchange()
+        .await
+        .expect("a new Entra token is exchanged");
+    assert_eq!(
+        service.bearer_tokens(),
+        [
+            format!("Bearer {ENTRA_TOKEN_1}"),
+            format!("Bearer {ENTRA_TOKEN_2}")
+        ]
+    );
 }

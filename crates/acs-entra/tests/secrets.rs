@@ -49,8 +49,9 @@ async fn no_token_text_in_errors_debug_or_logs() {
         serde_json::json!({"accessToken": "ACS-SECRET-inline"}),
     ));
     let mut errors = Vec::new();
-    for _ in 0..3 {
-        entra.rotate(ENTRA_TOKEN_2); // force an exchange each time
+    for i in 0..3 {
+        // A new Entra token each time forces an exchange (a refused one is never sent again).
+        entra.rotate(format!("entra-SECRET-rotated-{i}"));
         errors.push(exchange.exchange().await.expect_err("failure"));
         entra.rotate(ENTRA_TOKEN_1);
     }

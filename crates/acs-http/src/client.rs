@@ -165,7 +165,9 @@ impl HttpClientBuilder {
             None => self
                 .reqwest_builder()
                 .build()
-                .map_err(|source| HttpError::Client { source })?,
+                .map_err(|source| HttpError::Client {
+                    source: source.into(),
+                })?,
         };
         Ok(HttpClient {
             client,

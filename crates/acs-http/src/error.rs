@@ -6,8 +6,7 @@ use http::StatusCode;
 
 use crate::error_body::AcsErrorDetail;
 
-/// A boxed error from user code (a request builder or signer).
-pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+pub use acs_token::BoxError;
 
 /// Why a request to an ACS service failed.
 ///
@@ -22,15 +21,18 @@ pub enum HttpError {
     /// The reqwest client could not be built (for example, no TLS roots could be loaded).
     #[error("could not build the HTTP client")]
     Client {
-        /// The error reqwest reported.
+        /// The HTTP library's error (opaque: its type is not part of this crate's API).
         #[source]
-        source: reqwest::Error,
+        source: BoxError,
     },
     /// The caller's request builder (or signer) failed; nothing was sent for this attempt.
-    #[error("could not build the request (attempt {attempt})")]
+    #[error("could not build the request (attempt {attempt}){}", RequestIds::suffix(None, .client_request_id.as_deref()))]
+    #[non_exhaustive]
     BuildRequest {
         /// The attempt (1-based) whose request could not be built.
         attempt: u32,
+        /// The operation's `x-ms-client-request-id` (earlier attempts were sent with it).
+        client_request_id: Option<String>,
         /// The builder's error.
         #[source]
         source: BoxError,
@@ -40,41 +42,53 @@ pub enum HttpError {
     Service(Box<ServiceError>),
     /// The request could not be sent or its response not received (connection refused, reset,
     /// TLS failure...), on every attempt allowed.
-    #[error("the request failed to reach the service after {attempts} attempt(s)")]
+    #[error("the request failed to reach the service after {attempts} attempt(s){}", RequestIds::suffix(None, .client_request_id.as_deref()))]
+    #[non_exhaustive]
     Transport {
         /// How many attempts were made.
         attempts: u32,
-        /// The last attempt's error.
+        /// The `x-ms-client-request-id` every attempt was sent with.
+        client_request_id: Option<String>,
+        /// The last attempt's error (opaque: the HTTP library's error type is not part of this
+        /// crate's API).
         #[source]
-        source: reqwest::Error,
+        source: BoxError,
     },
     /// The last attempt exceeded the client's request timeout.
-    #[error("the request timed out after {attempts} attempt(s)")]
+    #[error("the request timed out after {attempts} attempt(s){}", RequestIds::suffix(None, .client_request_id.as_deref()))]
+    #[non_exhaustive]
     Timeout {
         /// How many attempts were made.
         attempts: u32,
-        /// The last attempt's error (a reqwest timeout).
+        /// The `x-ms-client-request-id` every attempt was sent with.
+        client_request_id: Option<String>,
+        /// The last attempt's error (opaque, as for [`Transport`](Self::Transport)).
         #[source]
-        source: reqwest::Error,
+        source: BoxError,
     },
     /// The retry policy's total time bound ran out while an attempt was in flight.
     #[error(
-        "the request did not complete within its total time bound of {bound:?} ({attempts} attempt(s))"
+        "the request did not complete within its total time bound of {bound:?} ({attempts} attempt(s)){}", RequestIds::suffix(None, .client_request_id.as_deref())
     )]
+    #[non_exhaustive]
     DeadlineExceeded {
         /// How many attempts were started.
         attempts: u32,
         /// The total time bound.
         bound: Duration,
+        /// The `x-ms-client-request-id` every attempt was sent with.
+        client_request_id: Option<String>,
     },
     /// A success response's body did not have the expected shape.
+    #[non_exhaustive]
     #[error("the response (HTTP {status}) could not be read{}", RequestIds::suffix(.request_id.as_deref(), .client_request_id.as_deref()))]
     Decode {
         /// The response status.
         status: StatusCode,
         /// The `x-ms-request-id` response header, when present.
         request_id: Option<String>,
-        /// The `x-ms-client-request-id` response header, when present.
+        /// The `x-ms-client-request-id` the service echoed, or else the one the request was
+        /// sent with.
         client_request_id: Option<String>,
         /// What was wrong with the body.
         #[source]
@@ -129,16 +143,36 @@ impl HttpError {
         }
     }
 
-    /// The `x-ms-client-request-id` header of the response that caused this error, when
-    /// present.
+    /// The operation's `x-ms-client-request-id`: the one the service echoed, or else the one
+    /// the request was sent with (every attempt of one operation carries the same id), also
+    /// when no response came back. `None` only when nothing was to be sent
+    /// ([`Endpoint`](Self::Endpoint), [`Client`](Self::Client)).
     pub fn client_request_id(&self) -> Option<&str> {
         match self {
             HttpError::Service(e) => e.client_request_id(),
             HttpError::Decode {
                 client_request_id, ..
+            }
+            | HttpError::BuildRequest {
+                client_request_id, ..
+            }
+            | HttpError::Transport {
+                client_request_id, ..
+            }
+            | HttpError::Timeout {
+                client_request_id, ..
+            }
+            | HttpError::DeadlineExceeded {
+                client_request_id, ..
             } => client_request_id.as_deref(),
-            _ => None,
+            HttpError::Endpoint(_) | HttpError::Client { .. } => None,
         }
+    }
+
+    /// The delay the service asked for before trying again (its `Retry-After` on a 429 or 503
+    /// answer); see [`ServiceError::retry_after`].
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.service_error().and_then(ServiceError::retry_after)
     }
 
     /// How many attempts were made, when the error comes from sending a request.
@@ -195,6 +229,7 @@ pub struct ServiceError {
     pub(crate) detail: Option<AcsErrorDetail>,
     pub(crate) request_id: Option<String>,
     pub(crate) client_request_id: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
     pub(crate) attempts: u32,
 }
 
@@ -208,8 +243,32 @@ impl ServiceError {
             detail: None,
             request_id: None,
             client_request_id: None,
+            retry_after: None,
             attempts: 1,
         }
+    }
+
+    /// This error with a `Retry-After` delay, as a throttled answer carries it; for tests and
+    /// emulators.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use acs_http::ServiceError;
+    /// use http::StatusCode;
+    ///
+    /// let error = ServiceError::new(StatusCode::TOO_MANY_REQUESTS)
+    ///     .with_retry_after(Duration::from_secs(300));
+    /// assert_eq!(error.retry_after(), Some(Duration::from_secs(300)));
+    /// ```
+    pub fn with_retry_after(mut self, delay: Duration) -> Self {
+        self.retry_after = Some(delay);
+        self
+    }
+
+    /// This error with an `x-ms-client-request-id`; for tests and emulators.
+    pub fn with_client_request_id(mut self, id: impl Into<String>) -> Self {
+        self.client_request_id = Some(id.into());
+        self
     }
 
     /// The HTTP status.
@@ -237,9 +296,18 @@ impl ServiceError {
         self.request_id.as_deref()
     }
 
-    /// The `x-ms-client-request-id` response header, when present.
+    /// The `x-ms-client-request-id` the service echoed, or else the one the request was sent
+    /// with.
     pub fn client_request_id(&self) -> Option<&str> {
         self.client_request_id.as_deref()
+    }
+
+    /// The delay the service asked for before the next request, read from the `Retry-After`
+    /// header (seconds or an HTTP-date; `retry-after-ms` / `x-ms-retry-after-ms` too) of a
+    /// 429 (throttled) or 503 (unavailable) answer. `None` for other statuses, or when the
+    /// answer named no delay. An HTTP-date is measured against the time the answer arrived.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
     }
 
     /// How many attempts were made before giving up (1 when the status was not retried).
@@ -257,6 +325,7 @@ impl fmt::Debug for ServiceError {
             .field("detail", &self.detail)
             .field("request_id", &self.request_id)
             .field("client_request_id", &self.client_request_id)
+            .field("retry_after", &self.retry_after)
             .field("attempts", &self.attempts)
             .finish()
     }
@@ -273,6 +342,9 @@ impl fmt::Display for ServiceError {
         }
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        if let Some(delay) = self.retry_after {
+            write!(f, " (the service asks to retry after {delay:?})")?;
         }
         f.write_str(&RequestIds::suffix(
             self.request_id.as_deref(),

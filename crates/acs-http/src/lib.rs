@@ -7,6 +7,7 @@ mod error_body;
 pub mod expires_on;
 mod retry;
 mod send;
+mod source;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
@@ -19,3 +20,4 @@ pub use retry::{RetryPolicy, format_http_date, retry_after};
 pub use send::{
     CLIENT_REQUEST_ID_HEADER, ERROR_CODE_HEADER, REQUEST_ID_HEADER, Response, send_with_retry,
 };
+pub use source::ServiceErrorSource;

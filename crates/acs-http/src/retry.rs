@@ -110,7 +110,7 @@ impl RetryPolicy {
         if self.jitter {
             // ±20 %, then capped again so the maximum stays a maximum. A product beyond what
             // `Duration` holds (a huge configured delay) saturates instead of panicking.
-            let factor = rand::random_range(0.8..1.2);
+            let factor = 0.8 + 0.4 * fastrand::f64();
             Duration::try_from_secs_f64(base.as_secs_f64() * factor)
                 .unwrap_or(Duration::MAX)
                 .min(self.max_delay)

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::error::{BoxError, DecodeError, HttpError, ServiceError};
 use crate::error_body::AcsErrorResponse;
@@ -28,6 +29,7 @@ pub struct Response {
     headers: HeaderMap,
     body: Bytes,
     attempts: u32,
+    sent_client_request_id: Option<String>,
 }
 
 impl Response {
@@ -56,9 +58,10 @@ impl Response {
         header(&self.headers, REQUEST_ID_HEADER)
     }
 
-    /// The `x-ms-client-request-id` header, when present.
+    /// The `x-ms-client-request-id` the service echoed, or else the one the request was sent
+    /// with.
     pub fn client_request_id(&self) -> Option<&str> {
-        header(&self.headers, CLIENT_REQUEST_ID_HEADER)
+        header(&self.headers, CLIENT_REQUEST_ID_HEADER).or(self.sent_client_request_id.as_deref())
     }
 
     /// Decodes the body as JSON.
@@ -88,6 +91,7 @@ impl fmt::Debug for Response {
         f.debug_struct("Response")
             .field("status", &self.status)
             .field("request_id", &self.request_id())
+            .field("client_request_id", &self.client_request_id())
             .field("body_len", &self.body.len())
             .field("attempts", &self.attempts)
             .finish()
@@ -107,13 +111,34 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// total bound). Delays use tokio's clock, so tests with paused time run instantly and
 /// deterministically.
 ///
+/// Every attempt carries the same `x-ms-client-request-id`: a fresh UUID (v4) for the
+/// operation, unless `build` sets the header itself. The id is recorded on the
+/// `acs_request` trace span and on every error, also when no response came back.
+///
 /// # Errors
 /// [`HttpError::BuildRequest`] when `build` fails (not retried), [`HttpError::Service`],
 /// [`HttpError::Transport`], [`HttpError::Timeout`] or [`HttpError::DeadlineExceeded`].
 pub async fn send_with_retry<F, E>(
     client: &reqwest::Client,
     policy: &RetryPolicy,
+    build: F,
+) -> Result<Response, HttpError>
+where
+    F: FnMut(&reqwest::Client) -> Result<reqwest::Request, E>,
+    E: Into<BoxError>,
+{
+    let client_request_id = uuid::Uuid::new_v4().to_string();
+    let span = tracing::debug_span!("acs_request", client_request_id = %client_request_id);
+    send_with_id(client, policy, build, client_request_id)
+        .instrument(span)
+        .await
+}
+
+async fn send_with_id<F, E>(
+    client: &reqwest::Client,
+    policy: &RetryPolicy,
     mut build: F,
+    mut client_request_id: String,
 ) -> Result<Response, HttpError>
 where
     F: FnMut(&reqwest::Client) -> Result<reqwest::Request, E>,
@@ -123,13 +148,32 @@ where
     let deadline = policy
         .total_bound()
         .and_then(|bound| Instant::now().checked_add(bound));
+    // A UUID is always a valid header value.
+    let id_value = http::HeaderValue::try_from(client_request_id.as_str())
+        .expect("a UUID is a valid header value");
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
-        let request = build(client).map_err(|error| HttpError::BuildRequest {
+        let mut request = build(client).map_err(|error| HttpError::BuildRequest {
             attempt,
+            client_request_id: Some(client_request_id.clone()),
             source: error.into(),
         })?;
+        // The caller's own id, when its builder set one, is the operation's id.
+        match request.headers().get(CLIENT_REQUEST_ID_HEADER) {
+            Some(theirs) => {
+                if let Ok(theirs) = theirs.to_str()
+                    && theirs != client_request_id
+                {
+                    client_request_id = theirs.to_owned();
+                }
+            }
+            None => {
+                request
+                    .headers_mut()
+                    .insert(CLIENT_REQUEST_ID_HEADER, id_value.clone());
+            }
+        }
         let method = request.method().clone();
         let path = request.url().path().to_owned();
         let outcome = match deadline {
@@ -141,6 +185,7 @@ where
                         return Err(HttpError::DeadlineExceeded {
                             attempts: attempt,
                             bound: policy.total_bound().unwrap_or_default(),
+                            client_request_id: Some(client_request_id),
                         });
                     }
                 }
@@ -151,13 +196,15 @@ where
             Ok(response) if response.status.is_success() => {
                 return Ok(Response {
                     attempts: attempt,
+                    sent_client_request_id: Some(client_request_id),
                     ..response
                 });
             }
             Ok(response) => {
                 let retriable = RetryPolicy::is_retriable_status(response.status);
                 let delay = retry_after(&response.headers, SystemTime::now());
-                let error = HttpError::from(service_error(response, attempt));
+                let error =
+                    HttpError::from(service_error(response, attempt, &client_request_id, delay));
                 if !retriable {
                     return Err(error);
                 }
@@ -168,12 +215,14 @@ where
                 let error = if error.is_timeout() {
                     HttpError::Timeout {
                         attempts: attempt,
-                        source: error,
+                        client_request_id: Some(client_request_id.clone()),
+                        source: error.into(),
                     }
                 } else {
                     HttpError::Transport {
                         attempts: attempt,
-                        source: error,
+                        client_request_id: Some(client_request_id.clone()),
+                        source: error.into(),
                     }
                 };
                 if !retriable {
@@ -215,11 +264,18 @@ async fn one_attempt(
         headers,
         body,
         attempts: 0,
+        sent_client_request_id: None,
     })
 }
 
-/// Builds the typed error for a non-success response.
-fn service_error(response: Response, attempts: u32) -> ServiceError {
+/// Builds the typed error for a non-success response. `delay` is the answer's `Retry-After`,
+/// kept only for a throttled (429) or unavailable (503) answer.
+fn service_error(
+    response: Response,
+    attempts: u32,
+    sent_client_request_id: &str,
+    delay: Option<std::time::Duration>,
+) -> ServiceError {
     let detail = AcsErrorResponse::from_slice(&response.body).map(|body| body.error);
     let code = detail
         .as_ref()
@@ -231,7 +287,17 @@ fn service_error(response: Response, attempts: u32) -> ServiceError {
         message: detail.as_ref().and_then(|d| d.message.clone()),
         detail,
         request_id: header(&response.headers, REQUEST_ID_HEADER).map(str::to_owned),
-        client_request_id: header(&response.headers, CLIENT_REQUEST_ID_HEADER).map(str::to_owned),
+        client_request_id: Some(
+            header(&response.headers, CLIENT_REQUEST_ID_HEADER)
+                .unwrap_or(sent_client_request_id)
+                .to_owned(),
+        ),
+        retry_after: delay.filter(|_| {
+            matches!(
+                response.status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            )
+        }),
         attempts,
     }
 }

@@ -1,7 +1,7 @@
 //! Raw IDs parsed and formatted per second over a realistic mix of kinds.
 //!
-//! Targets: at least 49 M parsed/s and 200 M formatted/s (10x and 20x the official JS SDK's
-//! 4.9 M/s and 20 M/s).
+//! The targets and the last figures are in `docs/benchmarks.md`; `parse_owned` is the one with a
+//! floor (owned raw-ID parsing).
 
 use acs_identifiers::{
     CommunicationIdentifier, CommunicationIdentifierKind, CommunicationIdentifierRef,

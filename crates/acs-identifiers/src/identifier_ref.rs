@@ -1,6 +1,6 @@
 use std::fmt;
 
-use crate::kinds::{asserted_id_of, is_anonymous_phone};
+use crate::identifier_types::{asserted_id_of, is_anonymous_phone};
 use crate::parse::{Shape, build, classify};
 use crate::{CommunicationCloudEnvironment, CommunicationIdentifier, CommunicationIdentifierKind};
 
@@ -38,7 +38,7 @@ impl<'a> CommunicationIdentifierRef<'a> {
         self.raw_id
     }
 
-    /// The owned identifier: one copy of the raw ID, no second classification.
+    /// The owned identifier: one copy of the raw ID.
     #[inline]
     pub fn into_owned(self) -> CommunicationIdentifier {
         build(self.raw_id.to_owned(), self.shape)

@@ -201,7 +201,7 @@ fn is_concat(raw: &str, prefix: &str, parts: &[&str], separator: &str) -> bool {
     rest.is_empty()
 }
 
-/// Raw ID prefixes (reference §4). Case-sensitive.
+/// Raw ID prefixes, compared case-sensitively: `4:` for phone numbers, `seg0:seg1:` for the rest.
 pub(crate) mod prefix {
     pub(crate) const PHONE: &str = "4:";
     pub(crate) const TEAMS_USER_PUBLIC: &str = "8:orgid:";

@@ -3,9 +3,9 @@
 mod cloud;
 mod error;
 mod identifier;
+mod identifier_kind;
 mod identifier_ref;
-mod kind;
-mod kinds;
+mod identifier_types;
 mod layout;
 #[cfg(feature = "serde")]
 mod model;
@@ -14,9 +14,9 @@ mod parse;
 pub use cloud::CommunicationCloudEnvironment;
 pub use error::IdentifierError;
 pub use identifier::CommunicationIdentifier;
+pub use identifier_kind::CommunicationIdentifierKind;
 pub use identifier_ref::CommunicationIdentifierRef;
-pub use kind::CommunicationIdentifierKind;
-pub use kinds::{
+pub use identifier_types::{
     CommunicationUserIdentifier, MicrosoftTeamsAppIdentifier, MicrosoftTeamsUserIdentifier,
     PhoneNumberIdentifier, TeamsExtensionUserIdentifier, UnknownIdentifier,
 };

@@ -1,12 +1,10 @@
-//! Raw ID classification (reference §4). One function, [`classify`], decides the kind and the part
-//! offsets from the borrowed text; the owned and the borrowed parse both build on its answer.
+//! Raw ID classification. One function, [`classify`], decides the kind and the part offsets from
+//! the borrowed text; the owned and the borrowed parse both build on its answer.
 //!
-//! Speed comes from deciding with few data-dependent branches: the kinds arrive shuffled, so every
-//! branch on the kind is a likely misprediction. Within the first 16 bytes (the longest prefix has
-//! 15) the second colon's position and the letter after the first colon index a table of the
-//! known prefixes, and one masked 16-byte compare confirms the candidate, instead of a chain of
-//! string compares. The rest is scanned once, a word at a time, for `:` (and `_` after an ACS
-//! prefix); long junk without a known prefix is never scanned.
+//! A raw ID is `4:` + a phone number, or `seg0:seg1:` + `seg2` where the prefix `seg0:seg1:` is
+//! one of a fixed list and `seg2` has no colon; anything else is of unknown kind. After an ACS
+//! prefix (`8:acs:`, `8:dod-acs:`, `8:gcch-acs:`), a `seg2` of exactly three `_`-separated parts
+//! is a Teams extension user and any other `seg2` a communication user.
 
 use crate::layout::{Layout, prefix};
 use crate::{
@@ -69,127 +67,75 @@ struct KnownPrefix {
     kind: CommunicationIdentifierKind,
     cloud: PrefixCloud,
     anonymous: bool,
-    /// `text` as a little-endian 16-byte word, and the mask of its bytes.
-    word: u128,
-    mask: u128,
 }
-
-impl KnownPrefix {
-    const fn new(
-        text: &'static str,
-        kind: CommunicationIdentifierKind,
-        cloud: PrefixCloud,
-        anonymous: bool,
-    ) -> Self {
-        let bytes = text.as_bytes();
-        let mut padded = [0u8; WINDOW];
-        let mut index = 0;
-        while index < bytes.len() {
-            padded[index] = bytes[index];
-            index += 1;
-        }
-        Self {
-            text,
-            kind,
-            cloud,
-            anonymous,
-            word: u128::from_le_bytes(padded),
-            mask: u128::MAX >> (8 * (WINDOW - bytes.len())),
-        }
-    }
-
-    /// The table key: the prefix length (the second colon's offset + 1, at most [`WINDOW`]) and
-    /// bits 1..4 of the letter after the first colon, which tell apart the prefixes of one length.
-    const fn key(len: usize, letter: u8) -> usize {
-        (len << 3) | ((letter >> 1) & 7) as usize
-    }
-}
-
-/// Bytes looked at to find the prefix. The longest prefix, `8:teamsvisitor:`, has 15.
-const WINDOW: usize = 16;
 
 const KNOWN: [KnownPrefix; 11] = {
     use CommunicationIdentifierKind::{
         CommunicationUser, MicrosoftTeamsApp, MicrosoftTeamsUser, TeamsExtensionUser,
     };
     use PrefixCloud::{Dod, Gcch, Public};
+    const fn known(
+        text: &'static str,
+        kind: CommunicationIdentifierKind,
+        cloud: PrefixCloud,
+        anonymous: bool,
+    ) -> KnownPrefix {
+        KnownPrefix {
+            text,
+            kind,
+            cloud,
+            anonymous,
+        }
+    }
     [
-        KnownPrefix::new(prefix::TEAMS_USER_PUBLIC, MicrosoftTeamsUser, Public, false),
-        KnownPrefix::new(prefix::TEAMS_USER_DOD, MicrosoftTeamsUser, Dod, false),
-        KnownPrefix::new(prefix::TEAMS_USER_GCCH, MicrosoftTeamsUser, Gcch, false),
-        KnownPrefix::new(prefix::TEAMS_VISITOR, MicrosoftTeamsUser, Public, true),
-        KnownPrefix::new(prefix::TEAMS_APP_PUBLIC, MicrosoftTeamsApp, Public, false),
-        KnownPrefix::new(prefix::TEAMS_APP_DOD, MicrosoftTeamsApp, Dod, false),
-        KnownPrefix::new(prefix::TEAMS_APP_GCCH, MicrosoftTeamsApp, Gcch, false),
-        KnownPrefix::new(prefix::SPOOL, CommunicationUser, Public, false),
-        KnownPrefix::new(prefix::ACS, TeamsExtensionUser, Public, false),
-        KnownPrefix::new(prefix::DOD_ACS, TeamsExtensionUser, Dod, false),
-        KnownPrefix::new(prefix::GCCH_ACS, TeamsExtensionUser, Gcch, false),
+        known(prefix::TEAMS_USER_PUBLIC, MicrosoftTeamsUser, Public, false),
+        known(prefix::TEAMS_USER_DOD, MicrosoftTeamsUser, Dod, false),
+        known(prefix::TEAMS_USER_GCCH, MicrosoftTeamsUser, Gcch, false),
+        known(prefix::TEAMS_VISITOR, MicrosoftTeamsUser, Public, true),
+        known(prefix::TEAMS_APP_PUBLIC, MicrosoftTeamsApp, Public, false),
+        known(prefix::TEAMS_APP_DOD, MicrosoftTeamsApp, Dod, false),
+        known(prefix::TEAMS_APP_GCCH, MicrosoftTeamsApp, Gcch, false),
+        known(prefix::SPOOL, CommunicationUser, Public, false),
+        known(prefix::ACS, TeamsExtensionUser, Public, false),
+        known(prefix::DOD_ACS, TeamsExtensionUser, Dod, false),
+        known(prefix::GCCH_ACS, TeamsExtensionUser, Gcch, false),
     ]
 };
 
-/// `KNOWN` index + 1 by [`KnownPrefix::key`]; 0 for no prefix. Building it fails to compile if
-/// two prefixes share a key.
-static BY_KEY: [u8; KnownPrefix::key(WINDOW, 0xff) + 1] = {
-    let mut table = [0u8; KnownPrefix::key(WINDOW, 0xff) + 1];
-    let mut index = 0;
-    while index < KNOWN.len() {
-        let text = KNOWN[index].text.as_bytes();
-        let key = KnownPrefix::key(text.len(), text[colon_after(text, 0) + 1]);
-        assert!(table[key] == 0, "two raw ID prefixes share a table key");
-        table[key] = index as u8 + 1;
-        index += 1;
-    }
-    table
-};
+/// The longest known prefix, `8:teamsvisitor:`: a second colon further in names no known prefix,
+/// so long text without one is not scanned.
+const LONGEST_PREFIX: usize = 15;
 
-/// The offset of the first `:` at or after `from` in a prefix (compile time only).
-const fn colon_after(text: &[u8], from: usize) -> usize {
-    let mut index = from;
-    while text[index] != b':' {
-        index += 1;
-    }
-    index
+/// The length of `seg0:seg1:`, the text up to and including the second colon, if that is within
+/// the first [`LONGEST_PREFIX`] bytes.
+fn prefix_len(raw: &str) -> Option<usize> {
+    let head = &raw.as_bytes()[..raw.len().min(LONGEST_PREFIX)];
+    let first = head.iter().position(|&byte| byte == b':')?;
+    let second = head[first + 1..].iter().position(|&byte| byte == b':')?;
+    Some(first + 1 + second + 1)
 }
 
 /// Decides what `raw` is. Total: every string has a shape.
-#[inline]
 pub(crate) fn classify(raw: &str) -> Shape {
-    let bytes = raw.as_bytes();
-    if bytes.starts_with(prefix::PHONE.as_bytes()) {
+    if raw.starts_with(prefix::PHONE) {
         return Shape {
             prefix_len: prefix::PHONE.len(),
             ..Shape::whole(CommunicationIdentifierKind::PhoneNumber)
         };
     }
-    let window = match bytes.first_chunk::<WINDOW>() {
-        Some(head) => *head,
-        None => padded(bytes),
+    let unknown = Shape::whole(CommunicationIdentifierKind::Unknown);
+    let Some(prefix_len) = prefix_len(raw) else {
+        return unknown;
     };
-    // The first two colons. None in the window gives `prefix_len` 0 or 17: no table entry.
-    let first = window
-        .iter()
-        .position(|&byte| byte == b':')
-        .unwrap_or(WINDOW);
-    let after = (first + 1).min(WINDOW);
-    let prefix_len = window[after..]
-        .iter()
-        .position(|&byte| byte == b':')
-        .map_or(0, |at| after + at + 1);
-    let letter = window[after % WINDOW];
-    let entry = BY_KEY
-        .get(KnownPrefix::key(prefix_len, letter))
-        .map_or(0, |&entry| usize::from(entry));
-    let Some(known) = entry.checked_sub(1).and_then(|index| KNOWN.get(index)) else {
-        return Shape::whole(CommunicationIdentifierKind::Unknown);
+    // The prefix ends with an ASCII colon, so both slices are on character boundaries.
+    let (prefix, suffix) = raw.split_at(prefix_len);
+    let Some(known) = KNOWN.iter().find(|known| known.text == prefix) else {
+        return unknown;
     };
-    let word = u128::from_le_bytes(window);
-    let Some(suffix) = bytes
-        .get(prefix_len..)
-        .filter(|_| (word ^ known.word) & known.mask == 0)
-    else {
-        return Shape::whole(CommunicationIdentifierKind::Unknown);
-    };
+    // A third colon makes four segments.
+    if suffix.contains(':') {
+        return unknown;
+    }
     let mut shape = Shape {
         kind: known.kind,
         cloud: known.cloud,
@@ -199,92 +145,14 @@ pub(crate) fn classify(raw: &str) -> Shape {
     };
     if shape.kind == CommunicationIdentifierKind::TeamsExtensionUser {
         // A Teams extension user iff the suffix splits on `_` into exactly three parts, else a
-        // communication user; one pass that also finds a colon.
-        let delimiters = Delimiters::of(suffix);
-        if delimiters.colon {
-            shape.kind = CommunicationIdentifierKind::Unknown;
-        } else if delimiters.underscores == 2 {
-            shape.underscores = delimiters.first_two.map(|at| prefix_len + at);
-        } else {
-            shape.kind = CommunicationIdentifierKind::CommunicationUser;
+        // communication user.
+        let mut underscores = suffix.match_indices('_').map(|(at, _)| prefix_len + at);
+        match (underscores.next(), underscores.next(), underscores.next()) {
+            (Some(first), Some(second), None) => shape.underscores = [first, second],
+            _ => shape.kind = CommunicationIdentifierKind::CommunicationUser,
         }
-    } else if find_either(suffix, b':', b':').is_some() {
-        // A third colon makes four segments.
-        shape.kind = CommunicationIdentifierKind::Unknown;
     }
     shape
-}
-
-/// A text shorter than the window, zero-padded (zero is no delimiter).
-#[inline(never)]
-fn padded(bytes: &[u8]) -> [u8; WINDOW] {
-    let mut padded = [0u8; WINDOW];
-    let len = bytes.len().min(WINDOW);
-    padded[..len].copy_from_slice(&bytes[..len]);
-    padded
-}
-
-/// Position of the first byte equal to `a` or `b`. Compares 16 bytes per step with the
-/// "has a zero byte" word trick (the std `memchr` looks for one byte only, and the `memchr`
-/// crate would be a dependency).
-fn find_either(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let has_zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
-    let (splat_a, splat_b) = (ONES * u64::from(a), ONES * u64::from(b));
-    let matches = |byte: &u8| *byte == a || *byte == b;
-
-    let mut chunks = bytes.chunks_exact(16);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let (low, high) = chunk.split_at(8);
-        let (Ok(low), Ok(high)) = (<[u8; 8]>::try_from(low), <[u8; 8]>::try_from(high)) else {
-            break;
-        };
-        let (low, high) = (u64::from_ne_bytes(low), u64::from_ne_bytes(high));
-        if has_zero_byte(low ^ splat_a)
-            | has_zero_byte(low ^ splat_b)
-            | has_zero_byte(high ^ splat_a)
-            | has_zero_byte(high ^ splat_b)
-        {
-            return chunk.iter().position(matches).map(|at| offset + at);
-        }
-        offset += 16;
-    }
-    bytes[offset..]
-        .iter()
-        .position(matches)
-        .map(|at| offset + at)
-}
-
-/// What the text after a prefix holds: whether any `:`, how many `_`, and where the first two are
-/// (offsets past the underscores found are unspecified).
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Delimiters {
-    colon: bool,
-    underscores: u32,
-    first_two: [usize; 2],
-}
-
-impl Delimiters {
-    /// One pass that stops at the first colon.
-    #[inline]
-    fn of(bytes: &[u8]) -> Self {
-        let mut found = Self::default();
-        let mut from = 0;
-        while let Some(at) = find_either(&bytes[from..], b':', b'_').map(|at| from + at) {
-            if bytes[at] == b':' {
-                found.colon = true;
-                break;
-            }
-            if let Some(slot) = found.first_two.get_mut(found.underscores as usize) {
-                *slot = at;
-            }
-            found.underscores += 1;
-            from = at + 1;
-        }
-        found
-    }
 }
 
 /// Builds the owned identifier of `shape`, which must be `classify(&raw)`. Every kind stores the
@@ -362,62 +230,32 @@ mod tests {
         }
     }
 
-    /// A plain reference scan, byte by byte.
-    fn delimiters_by_bytes(bytes: &[u8]) -> Delimiters {
-        let positions: Vec<usize> = (0..bytes.len()).filter(|&at| bytes[at] == b'_').collect();
-        Delimiters {
-            colon: bytes.contains(&b':'),
-            underscores: positions.len() as u32,
-            first_two: [0, 1].map(|index| positions.get(index).copied().unwrap_or(0)),
-        }
-    }
-
     #[test]
-    fn delimiter_scan_agrees_with_a_plain_scan() {
-        for len in [0, 1, 5, 15, 16, 17, 31, 32, 33, 47, 70] {
+    fn acs_suffixes_agree_with_a_plain_split() {
+        for len in [0, 1, 5, 15, 16, 17, 33, 70] {
             let mut text = vec![b'x'; len];
             for first in 0..len {
                 for second in first..len {
                     text[first] = b'_';
                     text[second] = b'_';
-                    let mut found = Delimiters::of(&text);
-                    let expected = delimiters_by_bytes(&text);
-                    // Offsets past the underscores found are unspecified.
-                    for index in expected.underscores as usize..2 {
-                        found.first_two[index] = expected.first_two[index];
+                    let suffix = std::str::from_utf8(&text).unwrap();
+                    let raw = format!("8:acs:{suffix}");
+                    let shape = classify(&raw);
+                    let positions: Vec<usize> = (0..len).filter(|&at| text[at] == b'_').collect();
+                    if positions.len() == 2 {
+                        assert_eq!(shape.kind, CommunicationIdentifierKind::TeamsExtensionUser);
+                        assert_eq!(shape.underscores, [6 + positions[0], 6 + positions[1]]);
+                    } else {
+                        assert_eq!(shape.kind, CommunicationIdentifierKind::CommunicationUser);
                     }
-                    assert_eq!(found, expected, "{len} {first} {second}");
                     text[second] = b':';
-                    assert!(Delimiters::of(&text).colon, "{len} {second}");
+                    let raw = format!("8:acs:{}", std::str::from_utf8(&text).unwrap());
+                    assert_eq!(classify(&raw).kind, CommunicationIdentifierKind::Unknown);
                     text[first] = b'x';
                     text[second] = b'x';
                 }
             }
         }
-        // Bytes next to the delimiters in value must not match.
-        assert_eq!(
-            Delimiters::of(&[b'9', b';', b'^', b'`', 0x80, 0xff]),
-            Delimiters::default()
-        );
-        assert_eq!(Delimiters::of(&[b'_'; 100]).underscores, 100);
-    }
-
-    #[test]
-    fn find_either_agrees_with_a_plain_scan() {
-        let mut text = vec![b'x'; 70];
-        for at in [0, 7, 8, 15, 16, 17, 31, 32, 47, 63, 64, 69] {
-            for needle in [b':', b'_'] {
-                text[at] = needle;
-                assert_eq!(find_either(&text, b':', b'_'), Some(at), "{at}");
-                assert_eq!(find_either(&text[..at], b':', b'_'), None);
-                text[at] = b'x';
-            }
-        }
-        // Bytes next to the needles in value must not match.
-        assert_eq!(
-            find_either(&[b'9', b';', b'^', b'`', 0x80, 0xff], b':', b'_'),
-            None
-        );
     }
 
     #[test]

@@ -23,10 +23,12 @@ pub const DEFAULT_API_VERSION: &str = "2025-06-30";
 /// The Entra ID scope a bearer token for the ACS data plane is requested for.
 pub const ENTRA_SCOPE: &str = "https://communication.azure.com//.default";
 
-/// The shortest token lifetime the service accepts: 60 minutes.
+/// The shortest token lifetime the public service accepts: 60 minutes. Not checked by this
+/// client (the service decides; an emulator may accept less).
 pub const MIN_EXPIRES_IN: Duration = Duration::from_secs(60 * 60);
 
-/// The longest token lifetime the service accepts (and its default): 24 hours.
+/// The longest token lifetime the public service accepts (and its default): 24 hours. Not
+/// checked by this client.
 pub const MAX_EXPIRES_IN: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Path segments keep only unreserved characters; `:` in `8:acs:...` becomes `%3A`, as the
@@ -174,8 +176,9 @@ impl CommunicationIdentityClient {
 
     /// Creates a user and issues it a token for `scopes`, in one request.
     ///
-    /// `expires_in` is the token's lifetime, whole minutes from 60 to 1440 ([`MIN_EXPIRES_IN`]
-    /// to [`MAX_EXPIRES_IN`]); `None` lets the service choose (24 hours).
+    /// `expires_in` is the token's lifetime in whole minutes (the wire's unit); `None` lets the
+    /// service choose (24 hours). The service decides which lifetimes it accepts (the public
+    /// service: [`MIN_EXPIRES_IN`] to [`MAX_EXPIRES_IN`]) and answers others with HTTP 400.
     ///
     /// # Errors
     /// [`IdentityError::NoScopes`], [`IdentityError::InvalidExpiresIn`] before sending; then as
@@ -476,7 +479,9 @@ fn collect_scopes<S: Into<CommunicationTokenScope>>(
     Ok(scopes)
 }
 
-/// Validates a token lifetime and converts it to the wire's `expiresInMinutes`.
+/// Converts a token lifetime to the wire's `expiresInMinutes`. Only the unit is checked (a
+/// whole, non-zero number of minutes that fits the wire's integer): which lifetimes are
+/// allowed is the service's decision.
 pub(crate) fn expires_in_minutes(
     expires_in: Option<Duration>,
 ) -> Result<Option<u32>, IdentityError> {
@@ -484,11 +489,12 @@ pub(crate) fn expires_in_minutes(
         return Ok(None);
     };
     let whole_minutes = expires_in.subsec_nanos() == 0 && expires_in.as_secs() % 60 == 0;
-    if !whole_minutes || !(MIN_EXPIRES_IN..=MAX_EXPIRES_IN).contains(&expires_in) {
-        return Err(IdentityError::InvalidExpiresIn { expires_in });
+    match u32::try_from(expires_in.as_secs() / 60) {
+        Ok(minutes) if whole_minutes && minutes > 0 && minutes <= i32::MAX as u32 => {
+            Ok(Some(minutes))
+        }
+        _ => Err(IdentityError::InvalidExpiresIn { expires_in }),
     }
-    // At most 1440: the cast cannot truncate.
-    Ok(Some((expires_in.as_secs() / 60) as u32))
 }
 
 /// The user's id as one percent-encoded path segment.

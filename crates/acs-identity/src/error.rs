@@ -1,7 +1,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use acs_http::{HttpError, ServiceError};
+use acs_http::{HttpError, ServiceError, ServiceErrorSource};
 use http::StatusCode;
 
 /// An identity API operation, named in errors and `tracing` events.
@@ -46,9 +46,18 @@ impl fmt::Display for IdentityOperation {
 ///
 /// No variant holds or prints an access key, a connection string, an access token or a Teams
 /// token: these errors are safe to log. Service failures keep the [`HttpError`] (status, ACS
-/// error code and message, request ids, attempts) as their source; the accessors
-/// ([`status`](Self::status), [`code`](Self::code), [`message`](Self::message), ...) reach into
-/// it.
+/// error code and message, request ids, attempts) as their source. Reach the service's answer
+/// with [`ServiceErrorSource`] (re-exported by this crate), as for every ACS client error:
+///
+/// ```
+/// use acs_identity::{IdentityError, ServiceErrorSource};
+///
+/// fn report(error: &IdentityError) {
+///     if let Some(service) = error.service_error() {
+///         eprintln!("{:?} {:?} {:?}", service.status(), service.code(), service.request_id());
+///     }
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdentityError {
@@ -90,10 +99,12 @@ pub enum IdentityError {
         #[source]
         source: azure_core::Error,
     },
-    /// A token lifetime outside what the service accepts: whole minutes from 60 to 1440.
+    /// A token lifetime that is not a whole, non-zero number of minutes (the wire's unit).
+    /// Which lifetimes are allowed is the service's decision (the public service: 60 to 1440
+    /// minutes); it answers others with HTTP 400.
     #[error(
-        "invalid token lifetime of {}s: expires_in must be a whole number of minutes from 60 to 1440 (1 to 24 hours)",
-        .expires_in.as_secs()
+        "invalid token lifetime of {:?}: expires_in must be a whole, non-zero number of minutes",
+        .expires_in
     )]
     InvalidExpiresIn {
         /// The lifetime asked for.
@@ -149,7 +160,10 @@ impl IdentityError {
         }
     }
 
-    /// The acs-http error of a failed request.
+    /// The acs-http error of a failed request: its status, request ids and attempt count also
+    /// cover failures that are not service answers (an unreadable success, a timeout). For the
+    /// service's answer (status, ACS error code and message, `Retry-After`), use
+    /// [`ServiceErrorSource::service_error`](acs_http::ServiceErrorSource).
     pub fn http_error(&self) -> Option<&HttpError> {
         match self {
             IdentityError::Request { source, .. } | IdentityError::HttpClient(source) => {
@@ -159,53 +173,15 @@ impl IdentityError {
         }
     }
 
-    /// The service's answer, when it answered with an error status.
-    pub fn service_error(&self) -> Option<&ServiceError> {
-        self.http_error().and_then(HttpError::service_error)
-    }
-
-    /// The HTTP status of the service's answer, when there was one (see
-    /// [`HttpError::status`]).
-    pub fn status(&self) -> Option<StatusCode> {
-        self.http_error().and_then(HttpError::status)
-    }
-
-    /// The ACS error code (`IdentityNotFound`, `Denied`, `BadRequest`, ...), when the service
-    /// sent one.
-    pub fn code(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::code)
-    }
-
-    /// The ACS error message, when the service sent one.
-    pub fn message(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::message)
-    }
-
-    /// The `x-ms-request-id` of the failed answer (an error status or an unreadable success),
-    /// to quote to Azure support.
-    pub fn request_id(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::request_id)
-    }
-
-    /// The `x-ms-client-request-id` of the failed answer, when present.
-    pub fn client_request_id(&self) -> Option<&str> {
-        self.http_error().and_then(HttpError::client_request_id)
-    }
-
-    /// How many attempts were made, when a request was sent.
-    pub fn attempts(&self) -> Option<u32> {
-        self.http_error().and_then(HttpError::attempts)
-    }
-
     /// Whether the service answered 404: the identity does not exist or was deleted.
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(StatusCode::NOT_FOUND)
+        self.service_error().map(ServiceError::status) == Some(StatusCode::NOT_FOUND)
     }
 
     /// Whether the service refused the credentials (401 or 403).
     pub fn is_unauthorized(&self) -> bool {
         matches!(
-            self.status(),
+            self.service_error().map(ServiceError::status),
             Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
         )
     }

@@ -6,6 +6,8 @@ use acs_identifiers::CommunicationUserIdentifier;
 use acs_refresh::{BoxError, RefreshedToken, TokenRefresher};
 
 use crate::client::{CommunicationIdentityClient, expires_in_minutes};
+use acs_http::ServiceErrorSource;
+
 use crate::error::IdentityError;
 use crate::scope::CommunicationTokenScope;
 
@@ -40,11 +42,11 @@ impl IdentityTokenRefresher {
         }
     }
 
-    /// Asks for tokens living `expires_in` (whole minutes from 60 to 1440) instead of the
-    /// service's default of 24 hours.
+    /// Asks for tokens living `expires_in` (whole minutes; the service decides which it
+    /// accepts) instead of the service's default of 24 hours.
     ///
     /// # Errors
-    /// [`IdentityError::InvalidExpiresIn`] for any other lifetime.
+    /// [`IdentityError::InvalidExpiresIn`] when it is not a whole, non-zero number of minutes.
     pub fn expires_in(mut self, expires_in: Duration) -> Result<Self, IdentityError> {
         expires_in_minutes(Some(expires_in))?;
         self.expires_in = Some(expires_in);
@@ -87,5 +89,14 @@ impl TokenRefresher for IdentityTokenRefresher {
             .get_token(&self.user, self.scopes.iter(), self.expires_in)
             .await?;
         Ok(RefreshedToken::Token(token))
+    }
+
+    /// The identity service's `Retry-After` (a throttled or unavailable answer): the
+    /// credential asks for no new token before it has passed.
+    fn retry_after(
+        &self,
+        error: &(dyn std::error::Error + Send + Sync + 'static),
+    ) -> Option<Duration> {
+        error.retry_after()
     }
 }

@@ -11,7 +11,7 @@ use acs_http::test_util::{Reply, TestServer};
 use acs_http::{HttpError, RetryPolicy};
 use acs_identity::{
     CommunicationIdentityClient, CommunicationTokenScope, CommunicationUserIdentifier,
-    IdentityError, IdentityOperation,
+    IdentityError, IdentityOperation, ServiceErrorSource,
 };
 use common::{client_for, fast_retries};
 
@@ -29,11 +29,26 @@ async fn an_unknown_user_is_a_404_with_the_acs_code() {
         .unwrap_err();
 
     assert!(error.is_not_found(), "{error:?}");
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
-    assert_eq!(error.code(), Some("IdentityNotFound"));
-    assert!(error.message().is_some_and(|m| !m.is_empty()));
+    assert_eq!(
+        error.service_error().map(|e| e.status().as_u16()),
+        Some(404)
+    );
+    assert_eq!(
+        error.service_error().and_then(|e| e.code()),
+        Some("IdentityNotFound")
+    );
+    assert!(
+        error
+            .service_error()
+            .and_then(|e| e.message())
+            .is_some_and(|m| !m.is_empty())
+    );
     assert_eq!(error.operation(), Some(IdentityOperation::GetToken));
-    assert_eq!(error.attempts(), Some(1), "404 is not retried");
+    assert_eq!(
+        error.http_error().and_then(|e| e.attempts()),
+        Some(1),
+        "404 is not retried"
+    );
     assert!(!error.is_client_side());
     assert_eq!(
         error.to_string(),
@@ -67,7 +82,10 @@ async fn a_deleted_user_is_a_404_for_every_operation() {
         (delete, IdentityOperation::DeleteUser),
     ] {
         assert!(error.is_not_found(), "{operation}: {error:?}");
-        assert_eq!(error.code(), Some("IdentityNotFound"));
+        assert_eq!(
+            error.service_error().and_then(|e| e.code()),
+            Some("IdentityNotFound")
+        );
         assert_eq!(error.operation(), Some(operation));
     }
 }
@@ -85,9 +103,16 @@ async fn a_wrong_access_key_is_a_401_denied() {
     let error = client.create_user().await.unwrap_err();
 
     assert!(error.is_unauthorized(), "{error:?}");
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
-    assert_eq!(error.code(), Some("Denied"));
-    assert_eq!(error.attempts(), Some(1), "401 is not retried");
+    assert_eq!(
+        error.service_error().map(|e| e.status().as_u16()),
+        Some(401)
+    );
+    assert_eq!(error.service_error().and_then(|e| e.code()), Some("Denied"));
+    assert_eq!(
+        error.http_error().and_then(|e| e.attempts()),
+        Some(1),
+        "401 is not retried"
+    );
     let inner = error
         .service_error()
         .and_then(|e| e.detail())
@@ -115,11 +140,18 @@ async fn an_unknown_scope_is_a_400_from_the_service() {
         )
         .await
         .unwrap_err();
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
-    assert_eq!(error.code(), Some("BadRequest"));
+    assert_eq!(
+        error.service_error().map(|e| e.status().as_u16()),
+        Some(400)
+    );
+    assert_eq!(
+        error.service_error().and_then(|e| e.code()),
+        Some("BadRequest")
+    );
     assert!(
         error
-            .message()
+            .service_error()
+            .and_then(|e| e.message())
             .unwrap_or_default()
             .contains("chat.everything")
     );
@@ -128,7 +160,10 @@ async fn an_unknown_scope_is_a_400_from_the_service() {
         .create_user_and_token([unknown], None)
         .await
         .unwrap_err();
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(
+        error.service_error().map(|e| e.status().as_u16()),
+        Some(400)
+    );
     assert_eq!(
         error.operation(),
         Some(IdentityOperation::CreateUserAndToken)
@@ -144,8 +179,14 @@ async fn an_unsupported_api_version_is_a_400() {
             .build()
             .unwrap();
     let error = client.create_user().await.unwrap_err();
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
-    assert_eq!(error.code(), Some("UnsupportedApiVersion"));
+    assert_eq!(
+        error.service_error().map(|e| e.status().as_u16()),
+        Some(400)
+    );
+    assert_eq!(
+        error.service_error().and_then(|e| e.code()),
+        Some("UnsupportedApiVersion")
+    );
 }
 
 #[tokio::test]
@@ -163,8 +204,14 @@ async fn a_mismatched_teams_user_is_a_400() {
         .await
         .unwrap_err();
 
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
-    assert_eq!(error.code(), Some("BadRequest"));
+    assert_eq!(
+        error.service_error().map(|e| e.status().as_u16()),
+        Some(400)
+    );
+    assert_eq!(
+        error.service_error().and_then(|e| e.code()),
+        Some("BadRequest")
+    );
     assert!(!format!("{error:?}").contains(&entra_token));
     assert!(!error.to_string().contains(&entra_token));
 }
@@ -213,9 +260,15 @@ async fn four_503s_give_an_error_after_four_attempts() {
     let error = client.create_user().await.unwrap_err();
 
     assert_eq!(emulator.request_count(Route::CreateIdentity), 4);
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
-    assert_eq!(error.code(), Some("ServiceUnavailable"));
-    assert_eq!(error.attempts(), Some(4));
+    assert_eq!(
+        error.service_error().map(|e| e.status().as_u16()),
+        Some(503)
+    );
+    assert_eq!(
+        error.service_error().and_then(|e| e.code()),
+        Some("ServiceUnavailable")
+    );
+    assert_eq!(error.http_error().and_then(|e| e.attempts()), Some(4));
     assert_eq!(error.service_error().map(|e| e.attempts()), Some(4));
     // The fault queue is used up: the next call succeeds.
     client.create_user().await.unwrap();
@@ -249,8 +302,11 @@ async fn no_retries_policy_gives_up_after_one_attempt() {
             .unwrap();
     emulator.inject(Fault::status(500).on(Route::CreateIdentity));
     let error = client.create_user().await.unwrap_err();
-    assert_eq!(error.attempts(), Some(1));
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(500));
+    assert_eq!(error.http_error().and_then(|e| e.attempts()), Some(1));
+    assert_eq!(
+        error.service_error().map(|e| e.status().as_u16()),
+        Some(500)
+    );
 }
 
 #[tokio::test]
@@ -277,17 +333,17 @@ async fn an_unreachable_service_is_a_transport_error() {
         ),
         "{error:?}"
     );
-    assert_eq!(error.status(), None);
+    assert_eq!(error.http_error().and_then(|e| e.status()), None);
 }
 
 #[tokio::test]
-async fn lifetimes_outside_60_to_1440_whole_minutes_are_refused_before_sending() {
+async fn lifetimes_that_are_not_whole_minutes_are_refused_before_sending() {
     let emulator = Emulator::start().await.unwrap();
     let client = client_for(&emulator);
     let user = client.create_user().await.unwrap();
     let requests_before = emulator.requests().len();
 
-    for minutes_x60 in [0, 59 * 60, 1441 * 60, 90 * 60 + 30, u64::MAX / 2] {
+    for minutes_x60 in [0, 59, 90 * 60 + 30, u64::MAX / 2] {
         let expires_in = Duration::from_secs(minutes_x60);
         let error = client
             .get_token(&user, [CommunicationTokenScope::Chat], Some(expires_in))
@@ -319,7 +375,7 @@ async fn lifetimes_outside_60_to_1440_whole_minutes_are_refused_before_sending()
         "nothing was sent"
     );
 
-    // Both bounds are accepted.
+    // The service's bounds are accepted; outside them the service answers (400), not the client.
     for minutes in [60, 1440] {
         client
             .get_token(
@@ -330,6 +386,44 @@ async fn lifetimes_outside_60_to_1440_whole_minutes_are_refused_before_sending()
             .await
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn lifetimes_the_service_accepts_are_sent_whatever_they_are() {
+    // An emulator in test mode accepts 2 minutes: the client lets the server decide.
+    let emulator = Emulator::builder()
+        .allow_short_lifetimes(true)
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&emulator);
+    let (_, token) = client
+        .create_user_and_token(
+            [CommunicationTokenScope::Chat],
+            Some(Duration::from_secs(120)),
+        )
+        .await
+        .expect("a 2-minute token");
+    let lifetime = token.expires_on() - time::OffsetDateTime::now_utc();
+    assert!(
+        lifetime <= time::Duration::minutes(2) && lifetime > time::Duration::minutes(1),
+        "{lifetime}"
+    );
+
+    // The public service's range is the service's to enforce: 1441 minutes reaches it.
+    let error = client
+        .create_user_and_token(
+            [CommunicationTokenScope::Chat],
+            Some(Duration::from_secs(1441 * 60)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.service_error().map(|e| e.status().as_u16()),
+        Some(400),
+        "{error:?}"
+    );
+    assert!(!error.is_client_side());
 }
 
 #[tokio::test]
@@ -450,24 +544,44 @@ async fn the_accessors_are_the_http_errors_for_service_and_unreadable_answers() 
         (&unreadable, "rid-2", "cid-2"),
     ] {
         let http = error.http_error().expect("an HttpError");
-        assert_eq!(error.status(), http.status());
-        assert_eq!(error.code(), http.code());
-        assert_eq!(error.message(), http.message());
-        assert_eq!(error.attempts(), http.attempts());
-        assert_eq!(error.request_id(), Some(request_id), "{error:?}");
-        assert_eq!(error.client_request_id(), Some(client_request_id));
+        // The service error reached in one call is the HttpError's own.
+        assert_eq!(error.service_error(), http.service_error());
+        assert_eq!(
+            error.http_error().and_then(|e| e.request_id()),
+            Some(request_id),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.http_error().and_then(|e| e.client_request_id()),
+            Some(client_request_id)
+        );
     }
-    assert_eq!(service.status().map(|s| s.as_u16()), Some(409));
-    assert_eq!(service.code(), Some("Conflict"));
-    assert_eq!(service.message(), Some("Already there."));
+    assert_eq!(
+        service.service_error().map(|e| e.status().as_u16()),
+        Some(409)
+    );
+    assert_eq!(
+        service.service_error().and_then(|e| e.code()),
+        Some("Conflict")
+    );
+    assert_eq!(
+        service.service_error().and_then(|e| e.message()),
+        Some("Already there.")
+    );
     assert_eq!(service.to_string(), "create_user failed: HTTP 409 Conflict");
 
     assert!(
         matches!(unreadable.http_error(), Some(HttpError::Decode { .. })),
         "{unreadable:?}"
     );
-    assert_eq!(unreadable.status().map(|s| s.as_u16()), Some(201));
-    assert_eq!(unreadable.code(), None);
+    assert_eq!(
+        unreadable.http_error().and_then(|e| e.status()),
+        Some(http::StatusCode::CREATED)
+    );
+    assert!(
+        unreadable.service_error().is_none(),
+        "a success is no service error"
+    );
     // The outer line names the operation; why the body was unreadable is in the source.
     assert_eq!(unreadable.to_string(), "create_user failed");
 }

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use acs_emulator::{Clock, Emulator, Route, TokenStatus};
-use acs_identity::{CommunicationTokenScope, IdentityError};
+use acs_identity::{CommunicationTokenScope, IdentityError, ServiceErrorSource};
 use acs_refresh::test_util::TokioClock;
 use acs_refresh::{
     CommunicationTokenCredential, CommunicationTokenRefreshOptions, CredentialError,
@@ -120,7 +120,7 @@ async fn an_invalid_refresher_lifetime_is_refused_up_front() {
     let user = client.create_user().await.unwrap();
     let error = client
         .refresher(user, [CommunicationTokenScope::Chat])
-        .expires_in(Duration::from_secs(30 * 60))
+        .expires_in(Duration::from_secs(30 * 60 + 1))
         .unwrap_err();
     assert!(matches!(error, IdentityError::InvalidExpiresIn { .. }));
 }
@@ -157,7 +157,10 @@ async fn a_deleted_user_surfaces_as_a_refresher_error_with_the_identity_error_in
     }
     let identity = identity.expect("the identity error is in the source chain");
     assert!(identity.is_not_found());
-    assert_eq!(identity.code(), Some("IdentityNotFound"));
+    assert_eq!(
+        identity.service_error().and_then(|e| e.code()),
+        Some("IdentityNotFound")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -206,4 +209,48 @@ async fn a_refresher_without_scopes_fails_each_refresh_clearly_without_sending()
         requests_before,
         "nothing is sent"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_refresh_waits_for_the_services_retry_after() {
+    let clock = virtual_clock();
+    let emulator = Emulator::builder()
+        .clock(TokioWallClock(clock.clone()))
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&emulator);
+    let user = client.create_user().await.unwrap();
+    emulator.inject(
+        acs_emulator::Fault::status(429)
+            .retry_after(Duration::from_secs(300))
+            .on(Route::IssueAccessToken),
+    );
+    let credential = CommunicationTokenCredential::with_refresh(
+        CommunicationTokenRefreshOptions::new(
+            client.refresher(user.clone(), [CommunicationTokenScope::Chat]),
+        )
+        .refresh_proactively(false)
+        .wall_clock(clock.clone()),
+    );
+
+    let error = credential.get_token().await.unwrap_err();
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(300)));
+    assert_eq!(emulator.request_count(Route::IssueAccessToken), 1);
+
+    // Callers within the 300 s get the last error; nothing is sent.
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        credential.get_token().await.unwrap_err();
+    }
+    tokio::time::sleep(Duration::from_secs(280)).await;
+    credential.get_token().await.unwrap_err();
+    assert_eq!(emulator.request_count(Route::IssueAccessToken), 1);
+
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    credential
+        .get_token()
+        .await
+        .expect("a token after Retry-After");
+    assert_eq!(emulator.request_count(Route::IssueAccessToken), 2);
 }

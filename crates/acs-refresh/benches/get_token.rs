@@ -66,8 +66,7 @@ fn cached_refreshing_token(bencher: Bencher<'_, '_>) {
     });
 }
 
-/// Eight credentials used in turn by each thread: more than a thread caches, so most calls
-/// take the shared path.
+/// Eight credentials used in turn by each thread.
 #[divan::bench(threads = [1, 2], sample_count = 200, sample_size = 2000)]
 fn cached_token_among_8_credentials(bencher: Bencher<'_, '_>) {
     let credentials: Vec<_> = (0..8)
@@ -99,13 +98,6 @@ fn cached_token_among_8_credentials(bencher: Bencher<'_, '_>) {
 #[divan::bench(threads = [1, 2], sample_count = 200, sample_size = 2000)]
 fn system_time_now() -> std::time::SystemTime {
     std::time::SystemTime::now()
-}
-
-/// Reference point: one coarse wall-clock read (`CLOCK_REALTIME_COARSE`).
-#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-#[divan::bench(threads = [1, 2], sample_count = 200, sample_size = 2000)]
-fn coarse_realtime_clock() -> rustix::time::Timespec {
-    rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse)
 }
 
 /// Reference point: cloning a thread's own token and dropping the clone (two atomic

@@ -15,9 +15,9 @@ pub trait WallClock: Send + Sync + std::fmt::Debug + 'static {
     fn now(&self) -> SystemTime;
 }
 
-/// The hot path switches to the slow path this long before a deadline, so that a coarse clock
-/// that lags the true time by up to one tick (4 ms at 250 Hz, 10 ms at 100 Hz) still never
-/// serves a token past the deadline the slow path decides on with the precise clock.
+/// The hot path hands over to the slow path this long before the refresh window opens, so that
+/// a coarse clock lagging the true time by up to one tick (4 ms at 250 Hz, 10 ms at 100 Hz)
+/// never serves a token past the deadline the slow path decides on with the precise clock.
 pub(crate) const COARSE_MARGIN: Duration = Duration::from_millis(50);
 
 /// The credential's clock: the system's wall clock, or an injected one in tests.
@@ -42,9 +42,10 @@ impl Clock {
     /// The hot path's clock read: wall-clock nanoseconds since the Unix epoch (0 before it).
     ///
     /// The system clock is read coarsely (`CLOCK_REALTIME_COARSE` where the platform has it):
-    /// about three times cheaper than a precise read, and still wall-clock time, so a clock
-    /// that is set forward or a machine that resumes from suspend is seen at once, as with
-    /// the precise clock. Its resolution (one timer tick) is covered by [`COARSE_MARGIN`].
+    /// still wall-clock time, so a clock set forward or a machine resuming from suspend is
+    /// seen at once, and its resolution (one tick) is covered by [`COARSE_MARGIN`]. Measured
+    /// (`benches/get_token.rs`, 2-vCPU VM): a precise read costs 18 ns, a coarse one 6 ns;
+    /// with the precise clock a cached `get_token` took 43 ns, over its 40 ns budget.
     #[inline]
     pub(crate) fn coarse_now(&self) -> u64 {
         match self {
@@ -150,5 +151,18 @@ mod tests {
             nanos_since_epoch(SystemTime::UNIX_EPOCH + Duration::new(2, 5)),
             2_000_000_005
         );
+    }
+
+    #[test]
+    fn conversions_round_trip_and_saturate_at_the_edges() {
+        let instant = OffsetDateTime::UNIX_EPOCH + time::Duration::new(1_900_000_000, 5);
+        assert_eq!(to_offset_date_time(to_system_time(instant)), instant);
+        let before_epoch = OffsetDateTime::UNIX_EPOCH - time::Duration::days(1);
+        assert_eq!(
+            to_offset_date_time(to_system_time(before_epoch)),
+            before_epoch
+        );
+        let last = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+        assert_eq!(to_system_time(last), far_future());
     }
 }

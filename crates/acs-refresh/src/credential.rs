@@ -11,10 +11,10 @@ use tokio::time::Instant;
 use crate::clock::Clock;
 use crate::driver;
 use crate::error::CredentialError;
-use crate::options::CommunicationTokenRefreshOptions;
+use crate::last_served::{self, Publication};
+use crate::options::{CommunicationTokenRefreshOptions, RetryAfterHint};
 use crate::refresher::TokenRefresher;
-use crate::snapshot::{ALWAYS, Snapshot};
-use crate::thread_cache::{self, Stamp};
+use crate::snapshot::Snapshot;
 
 /// A credential that hands out ACS user access tokens: a fixed token, or one kept fresh by a
 /// refresher you provide.
@@ -22,11 +22,9 @@ use crate::thread_cache::{self, Stamp};
 /// Cloning is cheap and clones share everything: the cached token, the single refresh in
 /// flight, the background task. It is `Send + Sync` and works on any Tokio runtime flavour.
 ///
-/// - [`get_token`](Self::get_token) on a valid cached token takes no lock, does not allocate
-///   and reads a coarse wall clock once (not at all for a fixed token). Each thread keeps its
-///   own reference to the tokens of the last few credentials it used (four), checked against
-///   one read-mostly atomic stamp that changes whenever the token does; the token itself is
-///   copied once per core (up to eight), so threads rarely bump the same reference count.
+/// - [`get_token`](Self::get_token) on a valid cached token takes no lock, reads the wall
+///   clock at most once and writes no memory shared with other threads; it allocates only the
+///   first time a thread gets a given token.
 /// - At most one refresher call is in flight, whoever asked for it; callers that still have an
 ///   unexpired token never wait for it, and a caller that drops its `get_token` future cancels
 ///   nothing.
@@ -42,19 +40,23 @@ use crate::thread_cache::{self, Stamp};
 /// the runtime of that call (or at construction, for a proactive credential built inside a
 /// runtime). If that runtime shuts down (at any moment, even before the task first ran),
 /// callers waiting for the task are released and the next call that needs a refresh starts a
-/// new task on its own runtime. Called outside any runtime, or on a runtime that is shutting
-/// down, `get_token` still returns a valid cached token, and fails with
+/// new task on its own runtime. If that runtime stays alive but is no longer driven (its
+/// thread blocks on something else), nothing polls the task, not even its refresher timeout.
+/// A caller still never waits for a refresh longer than the refresher timeout plus one
+/// second: by then, callers waiting for the stalled task get [`CredentialError::Timeout`],
+/// and a new task starts on the runtime of one of them and refreshes at once for the callers
+/// that come next. (The bound is kept by a timer on each waiting caller's own runtime, which
+/// is driven while the caller awaits. It applies to each refresh a caller waits for: a caller
+/// released because the task's runtime shut down waits again, for a new task.) Called outside
+/// any runtime, or on a runtime that is shutting down,
+/// `get_token` still returns a valid cached token, and fails with
 /// [`CredentialError::NoRuntime`] when a refresh would be needed.
 ///
 /// # Time
 /// Token expiry is wall-clock time, so deadlines are wall-clock instants computed once per
 /// token and compared against the wall clock on each call: a suspended machine or a clock
 /// that jumps forward makes the credential refresh on the next call, never serve a token it
-/// believes expired. The cached path reads the system's coarse wall clock
-/// (`CLOCK_REALTIME_COARSE` on Linux, Android and FreeBSD; the precise clock elsewhere), which
-/// lags by at most one timer tick (a few milliseconds); it hands over to the precise clock
-/// 50 ms before the refresh window opens, so the coarseness never delays a refresh nor lets
-/// an expired token through. Timers (proactive refresh) are monotonic and re-check the wall clock at
+/// believes expired. Timers (proactive refresh) are monotonic and re-check the wall clock at
 /// least every five minutes.
 #[derive(Clone)]
 pub struct CommunicationTokenCredential {
@@ -65,9 +67,9 @@ pub struct CommunicationTokenCredential {
 pub(crate) struct Inner {
     /// The published token. Replace it only through [`Inner::publish`].
     pub(crate) current: ArcSwap<Snapshot>,
-    /// Identifies the published snapshot to the per-thread caches; the hot path's only shared
-    /// read.
-    pub(crate) stamp: Arc<Stamp>,
+    /// Numbers the published snapshot for the threads' copies of its token; the hot path's
+    /// only shared read.
+    pub(crate) publication: Publication,
     pub(crate) clock: Clock,
     pub(crate) state: Mutex<State>,
     /// `None` for a fixed token.
@@ -80,6 +82,7 @@ pub(crate) struct Engine {
     pub(crate) proactive: bool,
     pub(crate) timeout: Duration,
     pub(crate) fallback_lifetime: Option<Duration>,
+    pub(crate) retry_after_hint: Option<RetryAfterHint>,
     /// Shared with the background task, which holds no strong reference to [`Inner`].
     pub(crate) signals: Arc<Signals>,
     /// The outcome of the latest refresh attempt, for callers waiting on it. A watch cannot be
@@ -90,8 +93,6 @@ pub(crate) struct Engine {
 /// How callers and the owner of the credential reach the background task.
 #[derive(Debug)]
 pub(crate) struct Signals {
-    /// A caller requested a refresh (`notify_one` keeps a permit, so no wake-up is lost).
-    pub(crate) wake: Notify,
     /// Set when the credential is closed or its last clone is dropped.
     pub(crate) stop: watch::Sender<bool>,
 }
@@ -104,6 +105,16 @@ pub(crate) struct State {
     /// A background task was claimed and has not ended. Set by `Inner::claim_driver`, reset
     /// only by that task's guard, which exists from the claim on.
     pub(crate) driver_running: bool,
+    /// Numbers the background tasks claimed so far. A task whose number is no longer this
+    /// one was given up (its runtime is not being driven) and must not touch the state.
+    pub(crate) driver_generation: u64,
+    /// Wakes the current background task when a caller requests a refresh (`notify_one` keeps
+    /// a permit, so no wake-up is lost). One per task: a task that was given up must not
+    /// swallow its successor's wake-ups.
+    pub(crate) driver_wake: Arc<Notify>,
+    /// The outcome (epoch) and task (generation) each live watchdog watches, and the runtime
+    /// it runs on: one per outcome and runtime with a caller waiting (see [`driver::Watchdog`]).
+    pub(crate) watchdogs: Vec<((u64, u64), tokio::runtime::Id)>,
     /// Dropped by the background task when it ends (observable in tests).
     pub(crate) driver_alive: Weak<()>,
     /// A refresh was requested or is running.
@@ -180,6 +191,7 @@ impl CommunicationTokenCredential {
             refresher_timeout,
             fallback_lifetime,
             clock,
+            retry_after_hint,
         } = options;
         // A proactive credential's hot path opens once its background task runs.
         let snapshot = match initial_token {
@@ -195,8 +207,8 @@ impl CommunicationTokenCredential {
             proactive,
             timeout: refresher_timeout,
             fallback_lifetime,
+            retry_after_hint,
             signals: Arc::new(Signals {
-                wake: Notify::new(),
                 stop: watch::Sender::new(false),
             }),
             outcomes,
@@ -221,7 +233,7 @@ impl CommunicationTokenCredential {
         CommunicationTokenCredential {
             inner: Arc::new(Inner {
                 current: ArcSwap::from_pointee(snapshot),
-                stamp: Stamp::new(),
+                publication: Publication::new(),
                 clock,
                 state: Mutex::new(State::default()),
                 engine,
@@ -248,7 +260,29 @@ impl CommunicationTokenCredential {
             return Ok(AccessToken::new(token, expires_on));
         }
         // Boxed so the common path's future stays small.
-        Box::pin(self.inner.get_token_slow()).await
+        Box::pin(self.inner.get_token_slow(None)).await
+    }
+
+    /// A token to replace `rejected`, which a service refused (HTTP 401): the current token
+    /// if it is no longer `rejected` (another caller already replaced it), otherwise a new one
+    /// from the refresher, even though `rejected` has not expired yet.
+    ///
+    /// Concurrent callers with the same rejected token share one refresher call, and a refresh
+    /// already in flight is joined rather than repeated. After a failed refresh, the retry
+    /// delay applies as for [`get_token`](Self::get_token): until it has passed, callers get
+    /// the last error without a new refresher call.
+    ///
+    /// # Errors
+    /// [`CredentialError::CannotRefresh`] for a credential built from a fixed token; otherwise
+    /// the errors of [`get_token`](Self::get_token).
+    pub async fn refresh_rejected(
+        &self,
+        rejected: &AccessToken,
+    ) -> Result<AccessToken, CredentialError> {
+        if self.inner.engine.is_none() {
+            return Err(CredentialError::CannotRefresh);
+        }
+        self.inner.get_token_slow(Some(rejected)).await
     }
 
     /// Makes every clone of this credential unusable: `get_token` fails with
@@ -256,10 +290,9 @@ impl CommunicationTokenCredential {
     /// credential drops its token and the background task stops (a refresher call in flight
     /// is dropped). Closing twice does nothing.
     ///
-    /// A thread that was served the token keeps a reference to it for the cached path; that
-    /// copy is never served again, and is released at the thread's next cache miss (for any
-    /// credential) or when the thread exits. The same holds for a token replaced by a refresh
-    /// and for a dropped credential's token.
+    /// A thread that was served the token may keep it in memory until that thread next gets a
+    /// token (from any credential) or exits; it is never served again. The same holds for a
+    /// token replaced by a refresh and for a dropped credential's token.
     pub fn close(&self) {
         let inner = &self.inner;
         {
@@ -325,50 +358,29 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Replaces the published snapshot. Call with the state lock held, so that stamps follow
-    /// the order of publication.
+    /// Replaces the published snapshot. Call with the state lock held, so that publication
+    /// numbers follow the order of publication.
     pub(crate) fn publish(&self, snapshot: Snapshot) {
         self.current.store(Arc::new(snapshot));
-        // After the store: a thread that sees the new stamp loads this snapshot or a later one.
-        self.stamp.renew();
+        // After the store: a thread that reads the new number loads this snapshot or a later one.
+        self.publication.renew();
     }
 
-    /// The hot path: one atomic load of a read-mostly stamp, a lookup in this thread's cache,
-    /// one coarse clock read (none for a fixed token), one reference count bump on this
-    /// thread's copy of the token. Returns the token's text and writes its expiry to
-    /// `expires_on` (see [`thread_cache`] for why the token comes in parts).
+    /// The hot path: one atomic load of the publication number, this thread's copy of the
+    /// token, one wall-clock read (none for a fixed token) against its precomputed deadline,
+    /// one reference count bump.
     #[inline]
     fn fresh_token(&self, expires_on: &mut OffsetDateTime) -> Option<Arc<str>> {
-        let stamp = self.stamp.current();
-        let mut missing = false;
-        let cached = thread_cache::get(stamp, &self.clock, expires_on, &mut missing);
-        if missing {
-            self.fresh_token_shared(stamp, expires_on)
-        } else {
-            cached
-        }
+        last_served::fresh_token(&self.publication, &self.clock, &self.current, expires_on)
     }
 
-    /// The hot path when this thread has nothing cached under `stamp`: the published snapshot,
-    /// whose token is then cached under `stamp`. The stamp was read before the snapshot, so
-    /// the snapshot is the stamp's or a later one, whose own stamp will not match this entry.
-    #[inline(never)]
-    fn fresh_token_shared(&self, stamp: u64, expires_on: &mut OffsetDateTime) -> Option<Arc<str>> {
-        let snapshot = self.current.load();
-        if snapshot.hot_until == ALWAYS || self.clock.coarse_now() < snapshot.hot_until {
-            let replica = snapshot.replica();
-            let token = replica.shared_token();
-            *expires_on = replica.expires_on();
-            thread_cache::insert(&self.stamp, stamp, snapshot.hot_until, token, *expires_on);
-            Some(Arc::clone(token))
-        } else {
-            None
-        }
-    }
-
-    async fn get_token_slow(self: &Arc<Self>) -> Result<AccessToken, CredentialError> {
+    /// The slow path of `get_token`, and of `refresh_rejected` (with the `rejected` token).
+    async fn get_token_slow(
+        self: &Arc<Self>,
+        rejected: Option<&AccessToken>,
+    ) -> Result<AccessToken, CredentialError> {
         loop {
-            let (ticket, mut outcomes) = match self.next_step()? {
+            let (ticket, mut outcomes) = match self.next_step(rejected)? {
                 Step::Serve(token) => return Ok(token),
                 Step::Wait { ticket, outcomes } => (ticket, outcomes),
             };
@@ -389,7 +401,10 @@ impl Inner {
 
     /// Decides whether to serve a token, fail, or wait for a refresh (requesting one when none
     /// is pending or backing off), and starts the background task when none is running.
-    fn next_step(self: &Arc<Self>) -> Result<Step, CredentialError> {
+    fn next_step(
+        self: &Arc<Self>,
+        rejected: Option<&AccessToken>,
+    ) -> Result<Step, CredentialError> {
         // Lock order rule: the background task is claimed under the state lock but spawned
         // only after the lock is released. Its guard (which resets the state and wakes
         // waiters when the task ends) exists from the claim on and takes the state lock when
@@ -398,9 +413,11 @@ impl Inner {
         // before the lock guard, so on every path (early return, panic) it is dropped after
         // the lock is released.
         let mut launch = None;
+        // Same rule: its drop takes the lock.
+        let mut watchdog = None;
         let decision = {
             let mut state = self.lock_state();
-            self.decide(&mut state, &mut launch)
+            self.decide(&mut state, rejected, &mut launch, &mut watchdog)
         };
         if let Some(launch) = launch
             && !launch.spawn()
@@ -410,22 +427,30 @@ impl Inner {
             // runtime, so do as outside a runtime.
             return match decision {
                 Ok((Step::Serve(token), _)) => Ok(Step::Serve(token)),
-                _ => self.without_driver(),
+                _ => self.without_driver(rejected),
             };
         }
         let (step, requested) = decision?;
-        if requested && let Some(engine) = &self.engine {
-            engine.signals.wake.notify_one();
+        if requested {
+            self.lock_state().driver_wake.notify_one();
+        }
+        if let Some(watchdog) = watchdog {
+            watchdog.spawn();
         }
         Ok(step)
     }
 
     /// The decision of [`next_step`](Self::next_step), under the lock. Returns whether a
-    /// refresh was requested. Leaves a task to spawn in `launch` when none was running.
+    /// refresh was requested. Leaves a task to spawn in `launch` when none was running. With
+    /// a `rejected` token that is still the current one, that token is never served. Leaves
+    /// a watchdog to spawn in `watchdog` when a refresh is pending that no watchdog on this
+    /// runtime watches yet.
     fn decide(
         self: &Arc<Self>,
         state: &mut State,
+        rejected: Option<&AccessToken>,
         launch: &mut Option<driver::Launch>,
+        watchdog: &mut Option<driver::Watchdog>,
     ) -> Result<(Step, bool), CredentialError> {
         if state.closed {
             return Err(CredentialError::Closed);
@@ -441,19 +466,25 @@ impl Inner {
                 .map(|token| (Step::Serve(token), false))
                 .ok_or(CredentialError::Closed);
         };
+        let snapshot = self.current.load();
+        let servable = |snapshot: &Snapshot| {
+            snapshot
+                .unexpired(now)
+                .filter(|token| !is_rejected(token, rejected))
+        };
         if !state.driver_running {
             *launch = self.claim_driver(state);
             if launch.is_none() {
-                return self
-                    .current
-                    .load()
-                    .unexpired(now)
+                return servable(&snapshot)
                     .map(|token| (Step::Serve(token), false))
                     .ok_or(CredentialError::NoRuntime);
             }
         }
         let snapshot = self.current.load();
-        if now < snapshot.window_start {
+        let replaced = snapshot
+            .token()
+            .is_none_or(|current| !is_rejected(current, rejected));
+        if replaced && now < snapshot.window_start {
             // Only the background task was missing; the token is fresh.
             if let Some(token) = snapshot.token() {
                 return Ok((Step::Serve(token.clone()), false));
@@ -465,7 +496,27 @@ impl Inner {
             state.demand = true;
             requested = true;
         }
-        if let Some(token) = snapshot.unexpired(now) {
+        if state.pending
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            // A caller requested this outcome or waits for it: make sure it comes (or the
+            // wait ends) in time even if the task's runtime is no longer driven. A watchdog on
+            // another runtime is no help: that runtime may not be driven either.
+            let watched = (state.epoch, state.driver_generation);
+            let key = (watched, runtime.id());
+            // Entries of earlier outcomes are done with.
+            state.watchdogs.retain(|(outcome, _)| *outcome == watched);
+            if !state.watchdogs.contains(&key) {
+                state.watchdogs.push(key);
+                *watchdog = Some(driver::Watchdog::new(
+                    Arc::downgrade(self),
+                    watched,
+                    runtime,
+                    engine.timeout,
+                ));
+            }
+        }
+        if let Some(token) = servable(&snapshot) {
             Ok((Step::Serve(token), requested))
         } else if state.pending {
             let step = Step::Wait {
@@ -482,7 +533,7 @@ impl Inner {
     }
 
     /// What a caller gets when no background task can run: an unexpired token, or an error.
-    fn without_driver(&self) -> Result<Step, CredentialError> {
+    fn without_driver(&self, rejected: Option<&AccessToken>) -> Result<Step, CredentialError> {
         let state = self.lock_state();
         if state.closed {
             return Err(CredentialError::Closed);
@@ -490,6 +541,7 @@ impl Inner {
         self.current
             .load()
             .unexpired(self.clock.now())
+            .filter(|token| !is_rejected(token, rejected))
             .map(Step::Serve)
             .ok_or(CredentialError::NoRuntime)
     }
@@ -497,12 +549,14 @@ impl Inner {
     /// Claims the background task on the current runtime: marks it running and returns it,
     /// to be spawned once the state lock is released (see [`next_step`](Self::next_step)).
     /// Returns `None` outside a runtime.
-    fn claim_driver(self: &Arc<Self>, state: &mut State) -> Option<driver::Launch> {
+    pub(crate) fn claim_driver(self: &Arc<Self>, state: &mut State) -> Option<driver::Launch> {
         let engine = self.engine.as_ref()?;
         let runtime = tokio::runtime::Handle::try_current().ok()?;
         let alive = Arc::new(());
         state.driver_alive = Arc::downgrade(&alive);
         state.driver_running = true;
+        state.driver_generation += 1;
+        state.driver_wake = Arc::new(Notify::new());
         if engine.proactive {
             // The task now keeps the token fresh: open the hot path. (Its guard closes it
             // again if the task ends, or never starts.)
@@ -513,7 +567,9 @@ impl Inner {
             runtime,
             Arc::downgrade(self),
             Arc::clone(&engine.signals),
+            Arc::clone(&state.driver_wake),
             alive,
+            state.driver_generation,
         ))
     }
 
@@ -528,10 +584,13 @@ impl Inner {
     }
 }
 
+/// Whether `token` is the one a service `rejected` (same text).
+fn is_rejected(token: &AccessToken, rejected: Option<&AccessToken>) -> bool {
+    rejected.is_some_and(|rejected| rejected.token() == token.token())
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
-        // Thread caches drop this credential's tokens at their next miss.
-        self.stamp.clear();
         if let Some(engine) = &self.engine {
             engine.signals.stop.send_replace(true);
         }

@@ -1,16 +1,15 @@
 //! The background task that owns every refresher call of a credential.
 
 use std::future::Future;
-use std::hash::BuildHasher;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use acs_token::AccessToken;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tracing::Instrument;
 use tracing::field::Empty;
@@ -18,6 +17,7 @@ use tracing::field::Empty;
 use crate::clock::Clock;
 use crate::credential::{Event, Inner, Outcome, Signals};
 use crate::error::{CredentialError, RefresherError};
+use crate::options::RetryAfterHint;
 use crate::refresher::{RefreshedToken, TokenRefresher};
 use crate::snapshot::Snapshot;
 
@@ -68,6 +68,7 @@ enum Plan {
 pub(crate) struct Launch {
     runtime: tokio::runtime::Handle,
     signals: Arc<Signals>,
+    wake: Arc<Notify>,
     guard: StopGuard,
 }
 
@@ -77,12 +78,19 @@ impl Launch {
         runtime: tokio::runtime::Handle,
         weak: Weak<Inner>,
         signals: Arc<Signals>,
+        wake: Arc<Notify>,
         alive: Arc<()>,
+        generation: u64,
     ) -> Self {
         Launch {
             runtime,
             signals,
-            guard: StopGuard { weak, alive },
+            wake,
+            guard: StopGuard {
+                weak,
+                alive,
+                generation,
+            },
         }
     }
 
@@ -95,8 +103,141 @@ impl Launch {
     pub(crate) fn spawn(self) -> bool {
         let alive = Arc::downgrade(&self.guard.alive);
         // Detached: the task's end is observed through its guard, not its join handle.
-        drop(self.runtime.spawn(run(self.signals, self.guard)));
+        drop(self.runtime.spawn(run(self.signals, self.wake, self.guard)));
         alive.strong_count() > 0
+    }
+}
+
+/// How much longer than the refresher timeout an outcome may take before the background task
+/// is deemed stalled: a task that is polled cuts a refresher call off at the timeout and
+/// answers at once.
+pub(crate) const STALL_MARGIN: Duration = Duration::from_secs(1);
+
+/// Bounds the wait of callers waiting for an outcome: they get one within the refresher timeout
+/// plus [`STALL_MARGIN`], even when the background task's runtime is alive but no longer driven
+/// (say a current-thread runtime whose thread now blocks in `join()` while other threads, on
+/// runtimes of their own, use the credential): nothing then polls the task, not even its
+/// timeout.
+///
+/// Spawned on the runtime of the first caller that requests or waits for a given outcome,
+/// and again on each other runtime with a caller waiting for it: a waiting caller is being
+/// driven, so the watchdog beside it is too (and a caller that just requested a refresh for a
+/// token about to expire was driven a moment ago and is likely to be again). When it fires, it
+/// releases every caller still waiting for that outcome with [`CredentialError::Timeout`]
+/// (their wait began after the watchdog was armed, so none waited longer than the limit), gives
+/// the stalled task up and starts a new one on its own runtime, which calls the refresher at
+/// once for the callers that come next; it then watches that task's outcome. At most one per
+/// outcome and runtime; it holds only a `Weak` to the credential.
+///
+/// Like a [`Launch`], it takes the state lock when dropped: drop or spawn it only after that
+/// lock is released.
+pub(crate) struct Watchdog {
+    weak: Weak<Inner>,
+    /// The outcome (epoch) and the task (generation) watched.
+    watched: (u64, u64),
+    runtime: tokio::runtime::Handle,
+    timeout: Duration,
+}
+
+impl Watchdog {
+    /// A watchdog for the `watched` outcome on `runtime`. Call with the state lock held, after
+    /// recording it in `State::watchdogs`.
+    pub(crate) fn new(
+        weak: Weak<Inner>,
+        watched: (u64, u64),
+        runtime: tokio::runtime::Handle,
+        timeout: Duration,
+    ) -> Self {
+        Watchdog {
+            weak,
+            watched,
+            runtime,
+            timeout,
+        }
+    }
+
+    /// Hands the watchdog to its runtime.
+    pub(crate) fn spawn(self) {
+        let runtime = self.runtime.clone();
+        drop(runtime.spawn(self.watch()));
+    }
+
+    fn key(&self) -> ((u64, u64), tokio::runtime::Id) {
+        (self.watched, self.runtime.id())
+    }
+
+    async fn watch(mut self) {
+        let limit = self.timeout.saturating_add(STALL_MARGIN);
+        loop {
+            tokio::time::sleep(limit).await;
+            let Some(inner) = self.weak.upgrade() else {
+                return;
+            };
+            let Some(engine) = &inner.engine else {
+                return;
+            };
+            let replacement = {
+                let mut state = inner.lock_state();
+                let (epoch, generation) = self.watched;
+                if state.closed
+                    || state.epoch != epoch
+                    || !state.driver_running
+                    || state.driver_generation != generation
+                {
+                    // Answered, or the task ended (its guard answered) or was replaced.
+                    return;
+                }
+                tracing::warn!(
+                    limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+                    "the credential's background task gave no answer in time (its runtime is \
+                     not being driven); releasing its waiters and starting a new one"
+                );
+                // The callers waiting now have waited long enough: they get a timeout, and
+                // the new task's result goes to the callers that come next.
+                state.epoch += 1;
+                engine.outcomes.send_replace(Outcome {
+                    epoch: state.epoch,
+                    event: Event::Failed(CredentialError::Timeout {
+                        timeout: self.timeout,
+                    }),
+                });
+                // Voids the stalled task and its stop guard: whatever it does if its runtime
+                // runs it again, it leaves the state alone.
+                state.driver_running = false;
+                // Called on this runtime, so it claims a task (unless the credential has no
+                // refresher, which never gets here).
+                let launch = inner.claim_driver(&mut state);
+                if launch.is_some() {
+                    state.pending = true;
+                    state.demand = true;
+                } else {
+                    state.pending = false;
+                    state.demand = false;
+                }
+                self.watched = (state.epoch, state.driver_generation);
+                let key = self.key();
+                state.watchdogs.retain(|(watched, _)| *watched == key.0);
+                state.watchdogs.push(key);
+                launch
+            };
+            drop(inner);
+            // Spawned after the lock is released (see `Launch`). A refusal means this runtime
+            // is shutting down too, and its guard has released the waiters.
+            if !replacement.is_some_and(Launch::spawn) {
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        // Lets the next waiter on this runtime arm a new watchdog for this outcome if this one
+        // never ran.
+        if let Some(inner) = self.weak.upgrade() {
+            let key = self.key();
+            inner.lock_state().watchdogs.retain(|entry| *entry != key);
+        }
     }
 }
 
@@ -105,12 +246,13 @@ impl Launch {
 ///
 /// `guard` is an argument rather than a local so that it lives in the future from its
 /// creation: dropping the future before its first poll still runs the guard.
-async fn run(signals: Arc<Signals>, guard: StopGuard) {
+async fn run(signals: Arc<Signals>, wake: Arc<Notify>, guard: StopGuard) {
     let weak = guard.weak.clone();
+    let generation = guard.generation;
     let mut stop = signals.stop.subscribe();
     loop {
         let plan = match weak.upgrade() {
-            Some(inner) => inner.plan(),
+            Some(inner) => inner.plan(generation),
             None => return,
         };
         match plan {
@@ -123,19 +265,19 @@ async fn run(signals: Arc<Signals>, guard: StopGuard) {
                     }
                 };
                 tokio::select! {
-                    () = signals.wake.notified() => {}
+                    () = wake.notified() => {}
                     () = sleep => {}
                     () = stopped(&mut stop) => return,
                 }
             }
             Plan::Run(attempt) => {
                 // Boxed: an idle task (the common state) stays small.
-                let (result, span) = tokio::select! {
+                let finished = tokio::select! {
                     finished = Box::pin(attempt.execute()) => finished,
                     () = stopped(&mut stop) => return,
                 };
                 match weak.upgrade() {
-                    Some(inner) => inner.finish(attempt.trigger, result, &span),
+                    Some(inner) => inner.finish(generation, attempt.trigger, finished),
                     None => return,
                 }
             }
@@ -155,6 +297,8 @@ struct StopGuard {
     weak: Weak<Inner>,
     /// Dropped with the guard: the credential's `driver_alive` then no longer upgrades.
     alive: Arc<()>,
+    /// The task's number (`State::driver_generation` when it was claimed).
+    generation: u64,
 }
 
 impl Drop for StopGuard {
@@ -166,6 +310,10 @@ impl Drop for StopGuard {
             return;
         };
         let mut state = inner.lock_state();
+        if state.driver_generation != self.generation {
+            // This task was given up and replaced: the state belongs to its successor.
+            return;
+        }
         state.driver_running = false;
         if state.closed {
             return;
@@ -195,12 +343,12 @@ impl Drop for StopGuard {
 
 impl Inner {
     /// Decides, under the lock, what the background task does next.
-    fn plan(&self) -> Plan {
+    fn plan(&self, generation: u64) -> Plan {
         let Some(engine) = &self.engine else {
             return Plan::Exit;
         };
         let mut state = self.lock_state();
-        if state.closed {
+        if state.closed || state.driver_generation != generation {
             return Plan::Exit;
         }
         let trigger = if state.demand {
@@ -224,6 +372,7 @@ impl Inner {
         state.pending = true;
         Plan::Run(Attempt {
             refresher: Arc::clone(&engine.refresher),
+            retry_after_hint: engine.retry_after_hint.clone(),
             timeout: engine.timeout,
             fallback_lifetime: engine.fallback_lifetime,
             clock: self.clock.clone(),
@@ -232,28 +381,21 @@ impl Inner {
     }
 
     /// Publishes an attempt's result, under the lock.
-    fn finish(
-        &self,
-        trigger: Trigger,
-        result: Result<AccessToken, CredentialError>,
-        span: &tracing::Span,
-    ) {
+    fn finish(&self, generation: u64, trigger: Trigger, finished: Finished) {
         let Some(engine) = &self.engine else {
             return;
         };
+        let Finished {
+            result,
+            error_text,
+            retry_after,
+            span,
+        } = finished;
         let _entered = span.enter();
-        // The user's own error text: the most useful field, and the one thing here we do not
-        // control. `TokenRefresher` and the README tell users it is logged and must not
-        // contain secrets; our own errors never contain token text. Formatted before taking
-        // the lock: its `Display` is user code, which may well use this credential.
-        let cause = result
-            .as_ref()
-            .err()
-            .and_then(CredentialError::refresher_error)
-            .map(ToString::to_string)
-            .unwrap_or_default();
         let mut state = self.lock_state();
-        if state.closed {
+        if state.closed || state.driver_generation != generation {
+            // A task that was given up (see `Inner::give_up_stalled_task`) leaves the result
+            // to its successor.
             return;
         }
         state.pending = false;
@@ -269,12 +411,13 @@ impl Inner {
             }
             Err(error) => {
                 state.consecutive_failures = state.consecutive_failures.saturating_add(1);
-                let delay = retry_delay(state.consecutive_failures, self.remaining());
-                state.last_failure = Some((Instant::now() + delay, error.clone()));
+                // The service's own delay, when it gave one, wins over a shorter backoff.
+                let delay = retry_delay(state.consecutive_failures, self.remaining())
+                    .max(retry_after.unwrap_or_default());
+                state.last_failure = Some((later(Instant::now(), delay), error.clone()));
                 tracing::warn!(
                     trigger = trigger.as_str(),
-                    error = %error,
-                    cause = %cause,
+                    error = %error_text,
                     consecutive_failures = state.consecutive_failures,
                     retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                     "token refresh failed"
@@ -293,14 +436,30 @@ impl Inner {
 /// so that no lock and no strong reference is held while it runs.
 struct Attempt {
     refresher: Arc<dyn TokenRefresher>,
+    retry_after_hint: Option<RetryAfterHint>,
     timeout: Duration,
     fallback_lifetime: Option<Duration>,
     clock: Clock,
     trigger: Trigger,
 }
 
+/// What an [`Attempt`] produced.
+struct Finished {
+    result: Result<AccessToken, CredentialError>,
+    /// The error's whole cause chain, for the log (empty on success). It includes the
+    /// refresher error's own text: the most useful clue, and the one thing here we do not
+    /// control. `TokenRefresher` and the README tell users it is logged and must not contain
+    /// secrets; our own errors never contain token text. Formatted in the task, inside the
+    /// panic guard and without any lock held: its `Display` is user code, which may panic or
+    /// use this credential.
+    error_text: String,
+    /// How long the refresher's error asked to wait before the next attempt.
+    retry_after: Option<Duration>,
+    span: tracing::Span,
+}
+
 impl Attempt {
-    async fn execute(&self) -> (Result<AccessToken, CredentialError>, tracing::Span) {
+    async fn execute(&self) -> Finished {
         let span = tracing::info_span!(
             "acs_refresh::refresh",
             trigger = self.trigger.as_str(),
@@ -308,20 +467,58 @@ impl Attempt {
             duration_ms = Empty,
         );
         let started = Instant::now();
-        let result = self.call_refresher().instrument(span.clone()).await;
+        let mut result = self.call_refresher().instrument(span.clone()).await;
+        let error_text = match &result {
+            Ok(_) => String::new(),
+            Err(error) => match std::panic::catch_unwind(AssertUnwindSafe(|| cause_chain(error))) {
+                Ok(text) => text,
+                Err(_panic) => {
+                    result = Err(CredentialError::RefresherPanicked);
+                    CredentialError::RefresherPanicked.to_string()
+                }
+            },
+        };
         span.record("outcome", outcome_name(&result));
         span.record(
             "duration_ms",
             u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         );
-        (result, span)
+        let retry_after = match &result {
+            Err(CredentialError::Refresher(error)) => self.retry_after(error),
+            _ => None,
+        };
+        Finished {
+            result,
+            error_text,
+            retry_after,
+            span,
+        }
+    }
+
+    /// The retry delay the refresher's error asks for: from the options' hint when set, else
+    /// from the refresher. Both are user code: a panic there means no hint.
+    fn retry_after(&self, error: &RefresherError) -> Option<Duration> {
+        let error: &(dyn std::error::Error + Send + Sync + 'static) = &**error;
+        std::panic::catch_unwind(AssertUnwindSafe(|| match &self.retry_after_hint {
+            Some(hint) => hint(error),
+            None => self.refresher.retry_after(error),
+        }))
+        .ok()
+        .flatten()
     }
 
     async fn call_refresher(&self) -> Result<AccessToken, CredentialError> {
-        // A closure refresher runs its synchronous part right here: catch a panic there too.
+        // A hand-written `refresh` may run code before it returns its future: catch a panic there too.
         let future = std::panic::catch_unwind(AssertUnwindSafe(|| self.refresher.refresh()))
             .map_err(|_| CredentialError::RefresherPanicked)?;
-        match tokio::time::timeout(self.timeout, CatchUnwind(future)).await {
+        let mut guarded = CatchUnwind(Some(future));
+        let outcome = tokio::time::timeout(self.timeout, &mut guarded).await;
+        // Cut off or finished, the future is dropped here, where a panic in its `Drop` is
+        // caught too.
+        if guarded.drop_inner().is_err() {
+            return Err(CredentialError::RefresherPanicked);
+        }
+        match outcome {
             Err(_elapsed) => Err(CredentialError::Timeout {
                 timeout: self.timeout,
             }),
@@ -335,14 +532,14 @@ impl Attempt {
         let now = crate::clock::to_offset_date_time(self.clock.now());
         let token = match refreshed {
             RefreshedToken::Token(token) => token,
-            RefreshedToken::Jwt(text) => match AccessToken::from_jwt(Arc::clone(&text)) {
+            RefreshedToken::Jwt(text) => match AccessToken::from_jwt(Arc::clone(text.expose())) {
                 Ok(token) => token,
                 Err(error) => match self.fallback_lifetime {
                     Some(lifetime) => {
                         warn_fallback_once(&error);
                         let lifetime =
                             time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
-                        AccessToken::new(text, now.saturating_add(lifetime))
+                        AccessToken::new(text.into_inner(), now.saturating_add(lifetime))
                     }
                     None => return Err(CredentialError::InvalidToken(error)),
                 },
@@ -368,6 +565,23 @@ fn warn_fallback_once(error: &acs_token::TokenError) {
     }
 }
 
+/// An error and its whole `source()` chain, joined with ": ". A message that the text so far
+/// already ends with is skipped: an error whose `Display` includes its source's message (as
+/// [`CredentialError::Refresher`] does) is not repeated.
+pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn outcome_name(result: &Result<AccessToken, CredentialError>) -> &'static str {
     match result {
         Ok(_) => "refreshed",
@@ -389,7 +603,7 @@ pub(crate) fn retry_delay(failures: u32, remaining: Duration) -> Duration {
     let doublings = failures.saturating_sub(1).min(20);
     let ceiling = RETRY_BASE.saturating_mul(1 << doublings).min(RETRY_CAP);
     let half = ceiling / 2;
-    let delay = half + half.mul_f64(jitter_unit());
+    let delay = half + half.mul_f64(fastrand::f64());
     if remaining.is_zero() {
         delay
     } else {
@@ -397,33 +611,42 @@ pub(crate) fn retry_delay(failures: u32, remaining: Duration) -> Duration {
     }
 }
 
-/// A uniformly distributed number in `[0, 1)` (SplitMix64 over a randomly seeded counter):
-/// enough randomness to spread retries, no dependency.
-fn jitter_unit() -> f64 {
-    static SEED: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let seed = *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0_u8));
-    let mut z = COUNTER
-        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-        .wrapping_add(seed);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    // The top 53 bits fit an f64 mantissa exactly.
-    (z >> 11) as f64 / (1_u64 << 53) as f64
+/// `delay` after `instant`, or as late as the clock can say for an absurd delay.
+fn later(instant: Instant, delay: Duration) -> Instant {
+    instant
+        .checked_add(delay)
+        .or_else(|| instant.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(instant)
 }
 
 /// The refresher future panicked.
 struct Panicked;
 
-/// Turns a panic while polling the inner future into `Err(Panicked)`.
-struct CatchUnwind<F>(F);
+/// Turns a panic while polling or dropping the inner future into `Err(Panicked)`.
+struct CatchUnwind<F>(Option<F>);
+
+impl<F> CatchUnwind<F> {
+    /// Drops the inner future, catching a panic in its `Drop`.
+    fn drop_inner(&mut self) -> Result<(), Panicked> {
+        let inner = self.0.take();
+        std::panic::catch_unwind(AssertUnwindSafe(move || drop(inner))).map_err(|_| Panicked)
+    }
+}
+
+impl<F> Drop for CatchUnwind<F> {
+    fn drop(&mut self) {
+        // Dropped with the task (the credential was closed or dropped): nobody to tell.
+        let _ = self.drop_inner();
+    }
+}
 
 impl<F: Future + Unpin> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Panicked>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.0;
+        let Some(inner) = self.0.as_mut() else {
+            return Poll::Ready(Err(Panicked));
+        };
         match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
@@ -468,10 +691,22 @@ mod tests {
     }
 
     #[test]
-    fn jitter_is_spread_over_the_unit_interval() {
-        let samples: Vec<f64> = (0..4000).map(|_| jitter_unit()).collect();
-        assert!(samples.iter().all(|x| (0.0..1.0).contains(x)));
-        let below_half = samples.iter().filter(|x| **x < 0.5).count();
-        assert!((1700..2300).contains(&below_half), "{below_half}");
+    fn the_cause_chain_joins_every_message_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("the exchange failed")]
+        struct Outer(#[source] std::io::Error);
+
+        let error = CredentialError::Refresher(RefresherError::new(Box::new(Outer(
+            std::io::Error::other("AADSTS50013 signature validation failed"),
+        ))));
+        assert_eq!(
+            cause_chain(&error),
+            "the token refresher failed: the exchange failed: AADSTS50013 signature validation \
+             failed"
+        );
+        assert_eq!(
+            cause_chain(&CredentialError::Closed),
+            "the credential is closed"
+        );
     }
 }

@@ -15,8 +15,9 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CredentialError {
-    /// The token refresher returned an error; it is this error's [`source`](Error::source).
-    #[error("the token refresher failed")]
+    /// The token refresher returned an error; it is this error's [`source`](Error::source), and
+    /// its message ends this error's message.
+    #[error("the token refresher failed: {0}")]
     Refresher(#[source] RefresherError),
     /// The token refresher returned a token that had already expired.
     #[error("The token returned from the tokenRefresher is expired.")]
@@ -30,6 +31,12 @@ pub enum CredentialError {
     InvalidToken(#[source] TokenError),
     /// The token refresher did not finish within the
     /// [refresher timeout](crate::CommunicationTokenRefreshOptions::refresher_timeout).
+    ///
+    /// Also returned to callers that waited the refresher timeout plus one second for a
+    /// background task that gave no answer because its runtime is no longer being driven
+    /// (see [Runtime](crate::CommunicationTokenCredential#runtime)): no caller waits longer
+    /// than that. A new task then refreshes at once, so calling again is the fix in both
+    /// cases.
     #[error("the token refresher did not finish within {timeout:?}")]
     Timeout {
         /// The timeout that elapsed.
@@ -50,6 +57,10 @@ pub enum CredentialError {
          get_token was called outside one"
     )]
     NoRuntime,
+    /// [`refresh_rejected`](crate::CommunicationTokenCredential::refresh_rejected) was called
+    /// on a credential built from a fixed token, which has no refresher.
+    #[error("the credential holds a fixed token and cannot refresh it")]
+    CannotRefresh,
 }
 
 impl CredentialError {
@@ -59,6 +70,29 @@ impl CredentialError {
             CredentialError::Refresher(error) => Some(&**error),
             _ => None,
         }
+    }
+
+    /// The first error of type `E` in this error's [`source`](Error::source) chain, this error
+    /// included: for example an HTTP or service error that a refresher's error wraps, however
+    /// deep.
+    ///
+    /// ```
+    /// use std::error::Error;
+    /// use acs_refresh::CredentialError;
+    ///
+    /// fn is_io_failure(error: &CredentialError) -> bool {
+    ///     error.find_source::<std::io::Error>().is_some()
+    /// }
+    /// ```
+    pub fn find_source<E: Error + 'static>(&self) -> Option<&E> {
+        let mut current: Option<&(dyn Error + 'static)> = Some(self);
+        while let Some(error) = current {
+            if let Some(found) = error.downcast_ref::<E>() {
+                return Some(found);
+            }
+            current = error.source();
+        }
+        None
     }
 }
 

@@ -6,12 +6,12 @@ mod clock;
 mod credential;
 mod driver;
 mod error;
+mod last_served;
 mod options;
 mod refresher;
 mod snapshot;
 #[cfg(feature = "test-util")]
 pub mod test_util;
-mod thread_cache;
 
 pub use credential::CommunicationTokenCredential;
 pub use error::{CredentialError, RefresherError};

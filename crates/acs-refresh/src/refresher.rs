@@ -1,60 +1,50 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use acs_token::AccessToken;
+use acs_token::{AccessToken, Redacted};
 use async_trait::async_trait;
 
-/// The error type a [`TokenRefresher`] returns: any error that can cross threads.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The error type a [`TokenRefresher`] returns (from `acs-token`): any error that can cross
+/// threads.
+pub use acs_token::BoxError;
 
 /// What a [`TokenRefresher`] returns: a JWT to read the expiry from, or an [`AccessToken`] with
 /// its expiry already known (for opaque or encrypted tokens, or a token response's `expiresOn`).
 ///
 /// Build one with `From`: `String`, `&str`, `Arc<str>` and [`AccessToken`] all convert. `Debug`
 /// never prints the token text.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
 pub enum RefreshedToken {
     /// A compact JWT whose `exp` claim gives the expiry.
-    Jwt(Arc<str>),
+    Jwt(Redacted<Arc<str>>),
     /// A token whose expiry is already known.
     Token(AccessToken),
 }
 
 impl From<String> for RefreshedToken {
     fn from(jwt: String) -> Self {
-        RefreshedToken::Jwt(jwt.into())
+        RefreshedToken::Jwt(Redacted::new(jwt.into()))
     }
 }
 
 impl From<&str> for RefreshedToken {
     fn from(jwt: &str) -> Self {
-        RefreshedToken::Jwt(jwt.into())
+        RefreshedToken::Jwt(Redacted::new(jwt.into()))
     }
 }
 
 impl From<Arc<str>> for RefreshedToken {
     fn from(jwt: Arc<str>) -> Self {
-        RefreshedToken::Jwt(jwt)
+        RefreshedToken::Jwt(Redacted::new(jwt))
     }
 }
 
 impl From<AccessToken> for RefreshedToken {
     fn from(token: AccessToken) -> Self {
         RefreshedToken::Token(token)
-    }
-}
-
-impl fmt::Debug for RefreshedToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RefreshedToken::Jwt(jwt) => f
-                .debug_tuple("Jwt")
-                .field(&format_args!("<redacted, {} bytes>", jwt.len()))
-                .finish(),
-            RefreshedToken::Token(token) => f.debug_tuple("Token").field(token).finish(),
-        }
     }
 }
 
@@ -98,8 +88,23 @@ impl fmt::Debug for RefreshedToken {
 pub trait TokenRefresher: Send + Sync + 'static {
     /// Gets a new token.
     async fn refresh(&self) -> Result<RefreshedToken, BoxError>;
+
+    /// How long the service asked to wait before the next attempt, after [`refresh`](Self::refresh)
+    /// failed with `error` (for example the `Retry-After` of an HTTP 429 or 503 answer).
+    ///
+    /// The credential makes no new refresher call before that delay has passed, even when a
+    /// caller needs a new token (such a caller gets the last error). The usual retry backoff
+    /// applies when it is longer. The default: no hint.
+    fn retry_after(
+        &self,
+        error: &(dyn std::error::Error + Send + Sync + 'static),
+    ) -> Option<Duration> {
+        let _ = error;
+        None
+    }
 }
 
+#[async_trait]
 impl<F, Fut, T, E> TokenRefresher for F
 where
     F: Fn() -> Fut + Send + Sync + 'static,
@@ -107,22 +112,8 @@ where
     T: Into<RefreshedToken>,
     E: Into<BoxError>,
 {
-    fn refresh<'life0, 'async_trait>(
-        &'life0 self,
-    ) -> std::pin::Pin<
-        Box<dyn Future<Output = Result<RefreshedToken, BoxError>> + Send + 'async_trait>,
-    >
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        let future = self();
-        Box::pin(async move {
-            match future.await {
-                Ok(token) => Ok(token.into()),
-                Err(error) => Err(error.into()),
-            }
-        })
+    async fn refresh(&self) -> Result<RefreshedToken, BoxError> {
+        self().await.map(Into::into).map_err(Into::into)
     }
 }
 

@@ -1,4 +1,3 @@
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::claims::{self, TokenClaims};
 use crate::error::TokenError;
+use crate::redacted::Redacted;
 
 /// An ACS access token: the token text and the instant it expires.
 ///
@@ -24,9 +24,9 @@ use crate::error::TokenError;
 /// assert!(!format!("{token:?}").contains(jwt));
 /// # Ok::<(), acs_token::TokenError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AccessToken {
-    token: Arc<str>,
+    token: Redacted<Arc<str>>,
     expires_on: OffsetDateTime,
 }
 
@@ -35,7 +35,7 @@ impl AccessToken {
     /// encrypted tokens) or whose expiry came with them (a token response's `expiresOn`).
     pub fn new(token: impl Into<Arc<str>>, expires_on: OffsetDateTime) -> Self {
         AccessToken {
-            token: token.into(),
+            token: Redacted::new(token.into()),
             expires_on,
         }
     }
@@ -48,17 +48,20 @@ impl AccessToken {
     pub fn from_jwt(token: impl Into<Arc<str>>) -> Result<Self, TokenError> {
         let token = token.into();
         let expires_on = claims::decode_expiry(&token)?;
-        Ok(AccessToken { token, expires_on })
+        Ok(AccessToken {
+            token: Redacted::new(token),
+            expires_on,
+        })
     }
 
     /// The token text, to send as a bearer token. Handle it as a secret.
     pub fn token(&self) -> &str {
-        &self.token
+        self.token.expose()
     }
 
     /// The token text as a shared string, for callers that keep it without copying.
     pub fn shared_token(&self) -> &Arc<str> {
-        &self.token
+        self.token.expose()
     }
 
     /// When the token expires.
@@ -79,6 +82,14 @@ impl AccessToken {
         self.remaining_at(now) <= window
     }
 
+    /// How long the token stays valid from now (the system clock); zero once expired.
+    ///
+    /// Code that must be tested deterministically passes its own clock's time to
+    /// [`AccessToken::remaining_at`] instead.
+    pub fn remaining(&self) -> Duration {
+        self.remaining_at(OffsetDateTime::now_utc())
+    }
+
     /// How long the token stays valid after `now`; zero once expired.
     pub fn remaining_at(&self, now: OffsetDateTime) -> Duration {
         Duration::try_from(self.expires_on - now).unwrap_or(Duration::ZERO)
@@ -90,7 +101,7 @@ impl AccessToken {
     /// A [`TokenError`] when the token is not a readable JWT, for example one built with
     /// [`AccessToken::new`] from an opaque token.
     pub fn claims(&self) -> Result<TokenClaims, TokenError> {
-        TokenClaims::decode(&self.token)
+        TokenClaims::decode(self.token())
     }
 }
 
@@ -99,21 +110,6 @@ impl FromStr for AccessToken {
 
     fn from_str(token: &str) -> Result<Self, Self::Err> {
         let expires_on = claims::decode_expiry(token)?;
-        Ok(AccessToken {
-            token: token.into(),
-            expires_on,
-        })
-    }
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field(
-                "token",
-                &format_args!("<redacted, {} bytes>", self.token.len()),
-            )
-            .field("expires_on", &self.expires_on)
-            .finish()
+        Ok(AccessToken::new(token, expires_on))
     }
 }

@@ -22,7 +22,8 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::base64::encode_url_unpadded;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The header every minted token carries.
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -211,4 +212,9 @@ impl TokenBuilder {
         };
         out
     }
+}
+
+/// Unpadded base64url, the JWT form.
+fn encode_url_unpadded(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
 }

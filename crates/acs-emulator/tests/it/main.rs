@@ -1,6 +1,7 @@
 //! The emulator's integration tests, in one test binary.
 
 mod auth;
+mod chat;
 mod cli;
 mod common;
 mod connections;
