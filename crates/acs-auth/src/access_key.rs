@@ -1,9 +1,10 @@
-use std::fmt;
 use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use subtle::ConstantTimeEq as _;
+
+use acs_token::Redacted;
 
 use crate::AuthError;
 
@@ -26,10 +27,8 @@ const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
 /// assert_eq!(format!("{key:?}"), "AccessKey(<redacted>)");
 /// # Ok::<(), acs_auth::AuthError>(())
 /// ```
-#[derive(Clone)]
-pub struct AccessKey {
-    bytes: Box<[u8]>,
-}
+#[derive(Clone, Debug)]
+pub struct AccessKey(Redacted<Box<[u8]>>);
 
 impl AccessKey {
     /// Reads a key from its base64 text form, as the Azure portal shows it. Surrounding white
@@ -47,22 +46,18 @@ impl AccessKey {
         let bytes = KEY_BASE64
             .decode(text)
             .map_err(|_| AuthError::InvalidAccessKey)?;
-        Ok(Self {
-            bytes: bytes.into_boxed_slice(),
-        })
+        Ok(Self(Redacted::new(bytes.into_boxed_slice())))
     }
 
     /// Wraps key bytes that are already decoded.
     pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
-        Self {
-            bytes: bytes.into().into_boxed_slice(),
-        }
+        Self(Redacted::new(bytes.into().into_boxed_slice()))
     }
 
     /// The decoded key bytes. The name is a reminder that whatever receives them must keep them
     /// secret too.
     pub fn expose_secret(&self) -> &[u8] {
-        &self.bytes
+        self.0.expose()
     }
 }
 
@@ -75,15 +70,9 @@ impl FromStr for AccessKey {
     }
 }
 
-impl fmt::Debug for AccessKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AccessKey(<redacted>)")
-    }
-}
-
 impl PartialEq for AccessKey {
     fn eq(&self, other: &Self) -> bool {
-        self.bytes.ct_eq(&other.bytes).into()
+        self.expose_secret().ct_eq(other.expose_secret()).into()
     }
 }
 

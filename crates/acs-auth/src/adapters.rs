@@ -5,7 +5,55 @@ use http::header::HOST;
 use crate::AuthError;
 use crate::signer::{AuthHeaders, Sealed, Target, default_port};
 
-impl<B: AsRef<[u8]>> Sealed for http::Request<B> {
+/// A body [`HmacSigner::sign`](crate::HmacSigner::sign) can hash: bytes in memory, or `()` for
+/// a request without a body (a `GET`), which is signed as an empty body.
+///
+/// Implemented for `()`, `[u8]`, `str`, `Vec<u8>`, `String`, `Box<[u8]>`, `[u8; N]`,
+/// `Cow<[u8]>`, [`bytes::Bytes`] and references to any of them; implement it for a body type
+/// of your own.
+pub trait SignableBody {
+    /// The bytes that will be sent.
+    fn body_bytes(&self) -> &[u8];
+}
+
+impl SignableBody for () {
+    fn body_bytes(&self) -> &[u8] {
+        &[]
+    }
+}
+
+macro_rules! signable_as_ref {
+    ($($ty:ty),*) => {$(
+        impl SignableBody for $ty {
+            fn body_bytes(&self) -> &[u8] {
+                self.as_ref()
+            }
+        }
+    )*};
+}
+signable_as_ref!(
+    [u8],
+    str,
+    Vec<u8>,
+    String,
+    Box<[u8]>,
+    bytes::Bytes,
+    std::borrow::Cow<'_, [u8]>
+);
+
+impl<T: SignableBody + ?Sized> SignableBody for &T {
+    fn body_bytes(&self) -> &[u8] {
+        (**self).body_bytes()
+    }
+}
+
+impl<const N: usize> SignableBody for [u8; N] {
+    fn body_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl<B: SignableBody> Sealed for http::Request<B> {
     fn target(&self) -> Result<Target<'_>, AuthError> {
         let uri = self.uri();
         let (host, port) = match uri.authority() {
@@ -34,12 +82,18 @@ impl<B: AsRef<[u8]>> Sealed for http::Request<B> {
             port,
             path: wire_path(uri.path()),
             query: uri.query().filter(|query| !query.is_empty()),
-            body: self.body().as_ref(),
+            body: self.body().body_bytes(),
         })
     }
 
     fn apply(&mut self, headers: AuthHeaders) {
         headers.apply_to(self.headers_mut());
+    }
+
+    fn signed_date(&self) -> Option<&str> {
+        self.headers()
+            .get(crate::X_MS_DATE)
+            .and_then(|value| value.to_str().ok())
     }
 }
 
@@ -68,6 +122,12 @@ impl Sealed for reqwest::Request {
 
     fn apply(&mut self, headers: AuthHeaders) {
         headers.apply_to(self.headers_mut());
+    }
+
+    fn signed_date(&self) -> Option<&str> {
+        self.headers()
+            .get(crate::X_MS_DATE)
+            .and_then(|value| value.to_str().ok())
     }
 }
 

@@ -12,7 +12,8 @@ use crate::{AccessKey, AuthError, HmacSigner, HmacVerifier};
 /// - white space around keys and values is ignored, and so are empty parts (a trailing `;`);
 /// - keys other than `endpoint` and `accesskey` are ignored, so strings with extra settings work;
 /// - the endpoint must be an absolute `http` or `https` URL with a host, and the key valid base64;
-/// - a repeated key is an error rather than a silent "last one wins".
+/// - a repeated key is an error rather than a silent "last one wins";
+/// - a leading byte-order mark (U+FEFF, from a file saved with one) is ignored.
 ///
 /// No error says anything about the text beyond a position or a key name: the text holds a key.
 ///
@@ -44,6 +45,8 @@ impl ConnectionString {
     /// [`AuthError::DuplicateKey`], [`AuthError::PairWithoutEquals`],
     /// [`AuthError::InvalidEndpoint`] or [`AuthError::InvalidAccessKey`].
     pub fn parse(text: &str) -> Result<Self, AuthError> {
+        // A byte-order mark, as a file saved by some editors starts with, is not part of it.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut endpoint: Option<&str> = None;
         let mut access_key: Option<&str> = None;
         for (index, part) in text.split(';').enumerate() {

@@ -58,8 +58,9 @@ pub enum AuthError {
     /// The request body is a stream, so its SHA-256 cannot be computed before sending.
     #[error("the request body is a stream; HMAC signing needs the whole body in memory")]
     BodyNotBuffered,
-    /// The signing date cannot be written as an RFC 1123 date (its year is outside 0..=9999).
-    #[error("the date cannot be written as an RFC 1123 date (year outside 0..=9999)")]
+    /// The signing date cannot be written as an RFC 1123 date (its year is outside
+    /// 1970..=9999).
+    #[error("the date cannot be written as an RFC 1123 date (year outside 1970..=9999)")]
     UnsupportedDate,
 
     // ---- Verifying ----

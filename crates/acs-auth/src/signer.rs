@@ -1,5 +1,6 @@
 use std::fmt;
 
+use acs_token::Redacted;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac as _};
@@ -42,13 +43,15 @@ pub(crate) const DIGEST_BASE64_LEN: usize = 44;
 /// request has none. A `Host` header already on an [`http::Request`] is only used when its URI has
 /// no authority (origin-form, such as `/identities`); with an absolute URI, set no `Host` header
 /// of your own, or make it agree with the URI.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct HmacSigner {
-    keyed: Hmac<Sha256>,
+    key: Redacted<Hmac<Sha256>>,
 }
 
 /// A request in plain parts, for signing requests of HTTP libraries this crate has no adapter for
-/// (see [`HmacSigner::sign_parts`]). Every field is signed exactly as given.
+/// (see [`HmacSigner::sign_parts`]). Every field is signed exactly as given, except the method,
+/// which is upper-cased as every official SDK does. [`from_url`](Self::from_url) derives the
+/// host and path fields from a URL by the protocol's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestParts<'a> {
     /// The method, as sent (`GET`, `POST`, ...).
@@ -74,12 +77,102 @@ pub struct AuthHeaders {
     authorization: HeaderValue,
 }
 
+impl<'a> RequestParts<'a> {
+    /// The parts of a request to `url`: the host with its port only when it is not the
+    /// scheme's default, and the path plus `?query` only when the query is not empty, as they
+    /// go on the wire.
+    ///
+    /// ```
+    /// use acs_auth::RequestParts;
+    ///
+    /// let url = url::Url::parse("https://localhost:8443/identities?api-version=2025-06-30")?;
+    /// let parts = RequestParts::from_url("post", &url, b"{}");
+    /// assert_eq!(parts.host, "localhost:8443");
+    /// assert_eq!(parts.path_and_query, "/identities?api-version=2025-06-30");
+    ///
+    /// let url = url::Url::parse("https://contoso.communication.azure.com:443/x?")?;
+    /// let parts = RequestParts::from_url("GET", &url, b"");
+    /// assert_eq!(parts.host, "contoso.communication.azure.com");
+    /// assert_eq!(parts.path_and_query, "/x");
+    /// # Ok::<(), url::ParseError>(())
+    /// ```
+    pub fn from_url(method: &'a str, url: &'a url::Url, body: &'a [u8]) -> Self {
+        use url::Position;
+        // `Url` drops a scheme's default port when it parses, so the authority slice is the
+        // host as sent.
+        let host = &url[Position::BeforeHost..Position::AfterPort];
+        let path_and_query = match url.query() {
+            Some(query) if !query.is_empty() => &url[Position::BeforePath..Position::AfterQuery],
+            _ => crate::adapters::wire_path(&url[Position::BeforePath..Position::AfterPath]),
+        };
+        RequestParts {
+            method,
+            host,
+            path_and_query,
+            body,
+        }
+    }
+
+    /// The string this request's signature is computed over, dated `date`:
+    /// `VERB\npathAndQuery\ndate;host;contentHash`. It holds no secret (the key never enters
+    /// it), so print it when a service answers 401 and compare it with what the service
+    /// received.
+    ///
+    /// # Errors
+    /// [`AuthError::UnsupportedDate`] when `date`'s year is outside 1970..=9999.
+    pub fn string_to_sign(&self, date: OffsetDateTime) -> Result<String, AuthError> {
+        let date = format_rfc1123(date).ok_or(AuthError::UnsupportedDate)?;
+        let target = Target {
+            method: self.method,
+            host: self.host,
+            port: None,
+            path: self.path_and_query,
+            query: None,
+            body: self.body,
+        };
+        Ok(target.string_to_sign(std::str::from_utf8(&date).unwrap_or_default()))
+    }
+}
+
 impl HmacSigner {
+    /// The string a signed request's signature was computed over (see
+    /// [`RequestParts::string_to_sign`]), dated by its `x-ms-date` header: to print when the
+    /// service answers 401. Never contains the key.
+    ///
+    /// ```
+    /// use acs_auth::{AccessKey, HmacSigner};
+    ///
+    /// let signer = HmacSigner::new(&"pw==".parse::<AccessKey>()?);
+    /// let mut request = http::Request::get("https://example.com/testPath?testQuery=test").body(())?;
+    /// let date = time::macros::datetime!(2022-04-13 18:09:12 UTC);
+    /// signer.sign_at(&mut request, date)?;
+    /// assert_eq!(
+    ///     HmacSigner::string_to_sign(&request)?,
+    ///     "GET\n/testPath?testQuery=test\nWed, 13 Apr 2022 18:09:12 GMT;example.com;\
+    ///      47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`AuthError::MissingHeader`] when the request has no `x-ms-date` (it was not signed),
+    /// [`AuthError::MissingHost`], [`AuthError::BodyNotBuffered`] as for signing.
+    pub fn string_to_sign<R: SignableRequest>(request: &R) -> Result<String, AuthError> {
+        let date = request
+            .signed_date()
+            .ok_or_else(|| AuthError::MissingHeader {
+                name: X_MS_DATE.as_str().to_owned(),
+            })?;
+        Ok(request.target()?.string_to_sign(date))
+    }
+
     /// A signer keyed with `key`.
     pub fn new(key: &AccessKey) -> Self {
         let keyed = Hmac::<Sha256>::new_from_slice(key.expose_secret())
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        Self { keyed }
+        Self {
+            key: Redacted::new(keyed),
+        }
     }
 
     /// Signs `request` in place, dated now by the system clock: sets `x-ms-date`,
@@ -100,7 +193,7 @@ impl HmacSigner {
     ///
     /// # Errors
     /// As [`sign`](Self::sign), plus [`AuthError::UnsupportedDate`] when `now`'s year is outside
-    /// 0..=9999.
+    /// 1970..=9999.
     pub fn sign_at<R: SignableRequest>(
         &self,
         request: &mut R,
@@ -115,7 +208,7 @@ impl HmacSigner {
     /// The adapters behind [`sign`](Self::sign) and the verifier use the same computation.
     ///
     /// # Errors
-    /// [`AuthError::UnsupportedDate`] when `now`'s year is outside 0..=9999.
+    /// [`AuthError::UnsupportedDate`] when `now`'s year is outside 1970..=9999.
     pub fn sign_parts(
         &self,
         parts: &RequestParts<'_>,
@@ -167,8 +260,8 @@ impl HmacSigner {
         query: Option<&[u8]>,
         values: &[&[&[u8]]],
     ) -> [u8; DIGEST_BASE64_LEN] {
-        let mut mac = self.keyed.clone();
-        mac.update(method);
+        let mut mac = self.key.expose().clone();
+        update_upper_case(&mut mac, method);
         mac.update(b"\n");
         mac.update(path);
         if let Some(query) = query {
@@ -188,9 +281,19 @@ impl HmacSigner {
     }
 }
 
-impl fmt::Debug for HmacSigner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("HmacSigner { key: <redacted> }")
+/// Feeds `method` upper-cased (`get` is signed as `GET`, as every official SDK does), without
+/// allocating.
+fn update_upper_case(mac: &mut Hmac<Sha256>, method: &[u8]) {
+    if !method.iter().any(u8::is_ascii_lowercase) {
+        mac.update(method);
+        return;
+    }
+    for chunk in method.chunks(16) {
+        let mut buffer = [0_u8; 16];
+        let buffer = &mut buffer[..chunk.len()];
+        buffer.copy_from_slice(chunk);
+        buffer.make_ascii_uppercase();
+        mac.update(buffer);
     }
 }
 
@@ -242,7 +345,8 @@ impl fmt::Debug for AuthHeaders {
 }
 
 /// Requests that [`HmacSigner::sign`] can sign in place: [`http::Request`]`<B>` for any
-/// `B: AsRef<[u8]>` and, with the `reqwest` feature, `reqwest::Request`.
+/// [`SignableBody`](crate::SignableBody) `B` (bytes, or `()` for none) and, with the `reqwest`
+/// feature, `reqwest::Request`.
 ///
 /// Sealed: for other HTTP libraries, use [`HmacSigner::sign_parts`].
 pub trait SignableRequest: sealed::Sealed {}
@@ -273,6 +377,33 @@ mod sealed {
     pub trait Sealed {
         fn target(&self) -> Result<Target<'_>, AuthError>;
         fn apply(&mut self, headers: AuthHeaders);
+        /// The `x-ms-date` header's text, once signed.
+        fn signed_date(&self) -> Option<&str>;
+    }
+
+    impl Target<'_> {
+        /// `VERB\npath[?query]\ndate;host[:port];contentHash`, the method upper-cased.
+        pub fn string_to_sign(&self, date: &str) -> String {
+            use std::fmt::Write as _;
+            let hash = super::content_hash(self.body);
+            let mut text = self.method.to_ascii_uppercase();
+            text.push('\n');
+            text.push_str(self.path);
+            if let Some(query) = self.query {
+                text.push('?');
+                text.push_str(query);
+            }
+            text.push('\n');
+            text.push_str(date);
+            text.push(';');
+            text.push_str(self.host);
+            if let Some(port) = self.port {
+                let _ = write!(text, ":{port}");
+            }
+            text.push(';');
+            text.push_str(std::str::from_utf8(&hash).unwrap_or_default());
+            text
+        }
     }
 }
 

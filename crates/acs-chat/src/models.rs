@@ -348,6 +348,16 @@ impl FailedParticipant {
         }
     }
 
+    /// Who was not added: the requested participant's identifier, or else the target's raw ID
+    /// read as an identifier.
+    pub fn identifier(&self) -> Option<CommunicationIdentifier> {
+        match (&self.participant, &self.target) {
+            (Some(participant), _) => Some(participant.identifier.clone()),
+            (None, Some(target)) => Some(CommunicationIdentifier::from_raw_id(target)),
+            (None, None) => None,
+        }
+    }
+
     /// The error code (`"403"`, `"404"`, ...).
     pub fn code(&self) -> Option<&str> {
         self.error.code.as_deref()
@@ -378,6 +388,21 @@ pub struct CreateChatThreadResult {
     pub failed_participants: Vec<FailedParticipant>,
 }
 
+impl CreateChatThreadResult {
+    /// The requested participants that were not added, to try again with
+    /// [`ChatThreadClient::add_participants`](crate::ChatThreadClient::add_participants).
+    pub fn retry_list(&self) -> Vec<ChatParticipant> {
+        retry_list(&self.failed_participants)
+    }
+}
+
+fn retry_list(failed: &[FailedParticipant]) -> Vec<ChatParticipant> {
+    failed
+        .iter()
+        .filter_map(|failed| failed.participant.clone())
+        .collect()
+}
+
 /// The answer to
 /// [`ChatThreadClient::add_participants`](crate::ChatThreadClient::add_participants): the
 /// participants that could not be added (the others were).
@@ -396,10 +421,7 @@ impl AddChatParticipantsResult {
 
     /// The requested participants that failed, to try again.
     pub fn retry_list(&self) -> Vec<ChatParticipant> {
-        self.failed_participants
-            .iter()
-            .filter_map(|failed| failed.participant.clone())
-            .collect()
+        retry_list(&self.failed_participants)
     }
 }
 

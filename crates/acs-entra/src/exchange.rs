@@ -164,7 +164,7 @@ impl EntraTokenExchange {
             .map_err(|error| self.failed(error, entra_digest))?;
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = None;
         let body: ExchangeResponse = response.json().map_err(EntraError::Exchange)?;
-        if body.access_token.token.is_empty() {
+        if body.access_token.token.expose().is_empty() {
             return Err(EntraError::Exchange(response.decode_error(
                 DecodeError::new("the accessToken.token field is empty"),
             )));

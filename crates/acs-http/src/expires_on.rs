@@ -1,8 +1,6 @@
 //! `expiresOn` values: ISO-8601 date-times with up to 9 fractional digits and any offset.
 
-use std::fmt;
-
-use acs_token::AccessToken;
+use acs_token::{AccessToken, Redacted};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::format_description::well_known::{Iso8601, Rfc3339};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -92,11 +90,12 @@ pub fn serialize<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S:
 /// exchange (`accessToken`) and the identity API alike.
 ///
 /// `Debug` redacts the token text. Convert it into an [`AccessToken`] with `From`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TokenResponse {
-    /// The ACS access token (a JWT). A secret.
-    pub token: String,
+    /// The ACS access token (a JWT). A secret: [`Redacted::expose`] reads it.
+    #[serde(with = "redacted_string")]
+    pub token: Redacted<String>,
     /// When the token expires, with the offset the service sent.
     #[serde(rename = "expiresOn", with = "self")]
     pub expires_on: OffsetDateTime,
@@ -106,26 +105,33 @@ impl TokenResponse {
     /// A token object.
     pub fn new(token: impl Into<String>, expires_on: OffsetDateTime) -> Self {
         TokenResponse {
-            token: token.into(),
+            token: Redacted::new(token.into()),
             expires_on,
         }
     }
 }
 
-impl fmt::Debug for TokenResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenResponse")
-            .field(
-                "token",
-                &format_args!("<redacted, {} bytes>", self.token.len()),
-            )
-            .field("expires_on", &self.expires_on)
-            .finish()
+/// The token text as a plain JSON string.
+mod redacted_string {
+    use acs_token::Redacted;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        token: &Redacted<String>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(token.expose())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Redacted<String>, D::Error> {
+        String::deserialize(deserializer).map(Redacted::new)
     }
 }
 
 impl From<TokenResponse> for AccessToken {
     fn from(response: TokenResponse) -> Self {
-        AccessToken::new(response.token, response.expires_on)
+        AccessToken::new(response.token.into_inner(), response.expires_on)
     }
 }

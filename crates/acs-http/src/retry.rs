@@ -155,9 +155,9 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     if let Some(seconds) = parse_number(value) {
         return Some(Duration::from_secs_f64(seconds));
     }
-    let now = offset_date_time(now)?;
-    let at = parse_http_date(value, now.year())?;
-    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
+    let this_year = offset_date_time(now)?.year();
+    let at = parse_http_date(value, this_year)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -171,48 +171,58 @@ fn parse_number(text: &str) -> Option<f64> {
     (value.is_finite() && value >= 0.0).then_some(value.min(365.0 * 24.0 * 3600.0 * 1000.0))
 }
 
-/// Parses an HTTP-date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept:
-/// the IMF-fixdate servers send (`Sun, 06 Nov 1994 08:49:37 GMT`) and the two obsolete forms,
-/// RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
-fn parse_http_date(text: &str, this_year: i32) -> Option<OffsetDateTime> {
-    let imf_fixdate = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    let asctime = time::macros::format_description!(
-        "[weekday repr:short] [month repr:short] [day padding:space] [hour]:[minute]:[second] [year]"
-    );
-    time::PrimitiveDateTime::parse(text, &imf_fixdate)
-        .or_else(|_| time::PrimitiveDateTime::parse(text, &asctime))
-        .ok()
-        .or_else(|| parse_rfc850_date(text, this_year))
-        .map(time::PrimitiveDateTime::assume_utc)
+/// Parses an HTTP-date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept,
+/// with the `httpdate` crate (which acs-auth signs with too): the IMF-fixdate servers send
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`) and the two obsolete forms, RFC 850
+/// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
+fn parse_http_date(text: &str, this_year: i32) -> Option<SystemTime> {
+    match rfc850_as_imf_fixdate(text, this_year) {
+        Some(fixdate) => httpdate::parse_http_date(&fixdate).ok(),
+        None => httpdate::parse_http_date(text).ok(),
+    }
 }
 
-/// An RFC 850 date. Its year has two digits: RFC 9110 reads it as the year with those digits
-/// that is at most 50 years after `this_year`.
-fn parse_rfc850_date(text: &str, this_year: i32) -> Option<time::PrimitiveDateTime> {
-    // `Sunday, 06-Nov-94 08:49:37 GMT`: put the full year in, then parse.
+/// An RFC 850 date rewritten as an IMF-fixdate. Its year has two digits: RFC 9110 reads it as
+/// the year with those digits that is at most 50 years after `this_year` (httpdate alone would
+/// read 00-69 as 2000-2069 whatever the current year).
+fn rfc850_as_imf_fixdate(text: &str, this_year: i32) -> Option<String> {
+    // `Sunday, 06-Nov-94 08:49:37 GMT`
+    const WEEKDAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
     let (weekday, rest) = text.split_once(", ")?;
+    if !WEEKDAYS.contains(&weekday) {
+        return None;
+    }
     let (date, time_of_day) = rest.split_once(' ')?;
-    let (day_month, two_digits) = date.rsplit_once('-')?;
-    if two_digits.len() != 2 || !two_digits.bytes().all(|byte| byte.is_ascii_digit()) {
+    let mut fields = date.split('-');
+    let (day, month, two_digits) = (fields.next()?, fields.next()?, fields.next()?);
+    if fields.next().is_some()
+        || two_digits.len() != 2
+        || !two_digits.bytes().all(|byte| byte.is_ascii_digit())
+    {
         return None;
     }
     let mut year = this_year - this_year.rem_euclid(100) + two_digits.parse::<i32>().ok()?;
     if year > this_year + 50 {
         year -= 100;
     }
-    let format = time::macros::format_description!(
-        "[weekday], [day]-[month repr:short]-[year] [hour]:[minute]:[second] GMT"
-    );
-    let four_digit = format!("{weekday}, {day_month}-{year:04} {time_of_day}");
-    time::PrimitiveDateTime::parse(&four_digit, &format).ok()
+    Some(format!(
+        "{}, {day} {month} {year:04} {time_of_day}",
+        &weekday[..3]
+    ))
 }
 
 /// Formats an instant as an IMF-fixdate, for `Retry-After` headers in tests and emulators.
 ///
-/// `None` when the instant has no four-digit year (before year 0 or after 9999), which an
-/// HTTP-date cannot express.
+/// `None` outside the years 1970 to 9999 (the range of the `httpdate` crate, the one
+/// HTTP-date implementation of this workspace).
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
@@ -224,11 +234,10 @@ fn parse_rfc850_date(text: &str, this_year: i32) -> Option<time::PrimitiveDateTi
 /// assert_eq!(format_http_date(year_20000), None);
 /// ```
 pub fn format_http_date(at: SystemTime) -> Option<String> {
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    let at = offset_date_time(at).filter(|at| (0..=9999).contains(&at.year()))?;
-    at.format(&format).ok()
+    let year = offset_date_time(at)?.year();
+    (1970..=9999)
+        .contains(&year)
+        .then(|| httpdate::fmt_http_date(at))
 }
 
 /// The instant as a UTC date-time, or `None` outside what `time` represents (years ±9999).

@@ -2,7 +2,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acs_auth::{ConnectionString, HmacSigner};
+use acs_auth::{AccessKey, ConnectionString, HmacSigner};
 use acs_http::{BoxError, Endpoint, HttpClient, RetryPolicy, TokenResponse};
 use acs_identifiers::CommunicationUserIdentifier;
 use acs_token::AccessToken;
@@ -74,6 +74,67 @@ impl fmt::Debug for Authentication {
     }
 }
 
+/// How a [`CommunicationIdentityClient`] authenticates: with the resource's access key (every
+/// request signed with HMAC-SHA256) or, with feature `entra`, with an Entra ID credential (a
+/// bearer token for [`ENTRA_SCOPE`] on every request). Made with `From`, so
+/// [`CommunicationIdentityClient::builder`] takes either directly.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum IdentityAuthentication {
+    /// The resource's access key.
+    AccessKey(AccessKey),
+    /// An Entra ID credential (credentials cache their tokens).
+    #[cfg(feature = "entra")]
+    TokenCredential(Arc<dyn azure_core::credentials::TokenCredential>),
+}
+
+impl fmt::Debug for IdentityAuthentication {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdentityAuthentication::AccessKey(key) => {
+                f.debug_tuple("AccessKey").field(key).finish()
+            }
+            // A credential's own Debug may show its secrets; never delegate to it.
+            #[cfg(feature = "entra")]
+            IdentityAuthentication::TokenCredential(_) => f.write_str("TokenCredential(..)"),
+        }
+    }
+}
+
+impl From<AccessKey> for IdentityAuthentication {
+    fn from(key: AccessKey) -> Self {
+        IdentityAuthentication::AccessKey(key)
+    }
+}
+
+#[cfg(feature = "entra")]
+impl From<Arc<dyn azure_core::credentials::TokenCredential>> for IdentityAuthentication {
+    fn from(credential: Arc<dyn azure_core::credentials::TokenCredential>) -> Self {
+        IdentityAuthentication::TokenCredential(credential)
+    }
+}
+
+#[cfg(feature = "entra")]
+impl<C: azure_core::credentials::TokenCredential + 'static> From<Arc<C>>
+    for IdentityAuthentication
+{
+    fn from(credential: Arc<C>) -> Self {
+        IdentityAuthentication::TokenCredential(credential)
+    }
+}
+
+impl From<IdentityAuthentication> for Authentication {
+    fn from(authentication: IdentityAuthentication) -> Self {
+        match authentication {
+            IdentityAuthentication::AccessKey(key) => Authentication::Hmac(HmacSigner::new(&key)),
+            #[cfg(feature = "entra")]
+            IdentityAuthentication::TokenCredential(credential) => {
+                Authentication::Entra(credential)
+            }
+        }
+    }
+}
+
 impl fmt::Debug for CommunicationIdentityClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CommunicationIdentityClient")
@@ -105,43 +166,34 @@ impl CommunicationIdentityClient {
     /// # Errors
     /// As [`from_connection_string`](Self::from_connection_string), less the parsing.
     pub fn new(connection_string: ConnectionString) -> Result<Self, IdentityError> {
-        Self::builder(connection_string).build()
-    }
-
-    /// A builder for a client authenticated by `connection_string`'s access key.
-    pub fn builder(connection_string: ConnectionString) -> CommunicationIdentityClientBuilder {
         let (endpoint, key) = connection_string.into_parts();
-        CommunicationIdentityClientBuilder::new(
-            EndpointSource::Url(endpoint),
-            Authentication::Hmac(HmacSigner::new(&key)),
-        )
+        Self::builder(endpoint, key).build()
     }
 
-    /// A client for `endpoint` authenticated with Entra ID: each operation asks `credential`
-    /// for a token for [`ENTRA_SCOPE`] (credentials cache their tokens).
-    ///
-    /// # Errors
-    /// [`IdentityError::Endpoint`] for an unusable endpoint, [`IdentityError::HttpClient`] when
-    /// the HTTP client cannot be built.
-    #[cfg(feature = "entra")]
-    pub fn with_token_credential(
-        endpoint: &str,
-        credential: Arc<dyn azure_core::credentials::TokenCredential>,
-    ) -> Result<Self, IdentityError> {
-        Self::builder_with_token_credential(endpoint, credential).build()
-    }
-
-    /// A builder for a client authenticated with Entra ID; see
-    /// [`with_token_credential`](Self::with_token_credential). The endpoint is checked by
+    /// A builder for a client of the resource at `endpoint`, authenticated with its access key
+    /// ([`AccessKey`]) or, with feature `entra`, an Entra ID credential
+    /// (`Arc<dyn TokenCredential>`): each operation then asks it for a token for
+    /// [`ENTRA_SCOPE`]. The endpoint is checked by
     /// [`build`](CommunicationIdentityClientBuilder::build).
-    #[cfg(feature = "entra")]
-    pub fn builder_with_token_credential(
-        endpoint: &str,
-        credential: Arc<dyn azure_core::credentials::TokenCredential>,
+    ///
+    /// ```
+    /// use acs_auth::AccessKey;
+    /// use acs_identity::CommunicationIdentityClient;
+    ///
+    /// let key: AccessKey = "pw==".parse()?;
+    /// let client =
+    ///     CommunicationIdentityClient::builder("https://contoso.communication.azure.com", key)
+    ///         .build()?;
+    /// assert_eq!(client.endpoint().as_str(), "https://contoso.communication.azure.com/");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder(
+        endpoint: impl AsRef<str>,
+        authentication: impl Into<IdentityAuthentication>,
     ) -> CommunicationIdentityClientBuilder {
         CommunicationIdentityClientBuilder::new(
-            EndpointSource::Text(endpoint.to_owned()),
-            Authentication::Entra(credential),
+            endpoint.as_ref().to_owned(),
+            authentication.into().into(),
         )
     }
 
@@ -459,7 +511,7 @@ fn access_token(
     operation: IdentityOperation,
     response: TokenResponse,
 ) -> Result<AccessToken, IdentityError> {
-    if response.token.is_empty() {
+    if response.token.expose().is_empty() {
         return Err(IdentityError::UnexpectedResponse {
             operation,
             reason: "the answer's token is empty",
@@ -506,13 +558,6 @@ fn user_segment(user: &CommunicationUserIdentifier) -> Result<String, IdentityEr
     Ok(utf8_percent_encode(id, PATH_SEGMENT).to_string())
 }
 
-/// Where the endpoint comes from: a connection string's URL, or text given for Entra ID.
-enum EndpointSource {
-    Url(url::Url),
-    #[cfg(feature = "entra")]
-    Text(String),
-}
-
 /// Builds a [`CommunicationIdentityClient`] with options: api-version, HTTP client, retry
 /// policy, timeouts.
 ///
@@ -521,9 +566,8 @@ enum EndpointSource {
 /// use acs_http::RetryPolicy;
 /// use acs_identity::CommunicationIdentityClient;
 ///
-/// let connection_string =
-///     "endpoint=https://contoso.communication.azure.com/;accesskey=pw==".parse()?;
-/// let client = CommunicationIdentityClient::builder(connection_string)
+/// let key: acs_auth::AccessKey = "pw==".parse()?;
+/// let client = CommunicationIdentityClient::builder("https://contoso.communication.azure.com", key)
 ///     .api_version("2023-10-01")
 ///     .retry_policy(RetryPolicy::default().max_retries(5))
 ///     .request_timeout(Duration::from_secs(10))
@@ -533,7 +577,7 @@ enum EndpointSource {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct CommunicationIdentityClientBuilder {
-    endpoint: EndpointSource,
+    endpoint: String,
     authentication: Authentication,
     api_version: String,
     http: Option<HttpClient>,
@@ -544,14 +588,9 @@ pub struct CommunicationIdentityClientBuilder {
 
 impl fmt::Debug for CommunicationIdentityClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let endpoint = match &self.endpoint {
-            EndpointSource::Url(url) => url.as_str(),
-            // Unchecked text could hold user-info credentials: not shown until validated.
-            #[cfg(feature = "entra")]
-            EndpointSource::Text(_) => "<unchecked>",
-        };
         f.debug_struct("CommunicationIdentityClientBuilder")
-            .field("endpoint", &endpoint)
+            // Unchecked text could hold user-info credentials: not shown until validated.
+            .field("endpoint", &"<unchecked>")
             .field("authentication", &self.authentication)
             .field("api_version", &self.api_version)
             .field("http", &self.http)
@@ -563,7 +602,7 @@ impl fmt::Debug for CommunicationIdentityClientBuilder {
 }
 
 impl CommunicationIdentityClientBuilder {
-    fn new(endpoint: EndpointSource, authentication: Authentication) -> Self {
+    fn new(endpoint: String, authentication: Authentication) -> Self {
         CommunicationIdentityClientBuilder {
             endpoint,
             authentication,
@@ -615,12 +654,7 @@ impl CommunicationIdentityClientBuilder {
     /// for loopback hosts only), has a query, or credentials; [`IdentityError::HttpClient`]
     /// when the HTTP client cannot be built.
     pub fn build(self) -> Result<CommunicationIdentityClient, IdentityError> {
-        let endpoint = match self.endpoint {
-            EndpointSource::Url(url) => Endpoint::try_from(url),
-            #[cfg(feature = "entra")]
-            EndpointSource::Text(text) => Endpoint::parse(&text),
-        }
-        .map_err(IdentityError::Endpoint)?;
+        let endpoint = Endpoint::parse(&self.endpoint).map_err(IdentityError::Endpoint)?;
         let http = match (self.http, self.retry_policy) {
             (Some(http), None) => http,
             (Some(http), Some(policy)) => HttpClient::builder()

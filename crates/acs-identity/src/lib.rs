@@ -8,12 +8,14 @@ mod wire;
 
 pub use client::{
     CommunicationIdentityClient, CommunicationIdentityClientBuilder, DEFAULT_API_VERSION,
-    ENTRA_SCOPE, MAX_EXPIRES_IN, MIN_EXPIRES_IN,
+    ENTRA_SCOPE, IdentityAuthentication, MAX_EXPIRES_IN, MIN_EXPIRES_IN,
 };
 pub use error::{IdentityError, IdentityOperation};
 pub use refresher::IdentityTokenRefresher;
 pub use scope::CommunicationTokenScope;
 
+/// The access key type an [`IdentityAuthentication`] holds, from `acs-auth`.
+pub use acs_auth::AccessKey;
 /// The one way to reach the service's answer (status, ACS error code and message, request ids,
 /// `Retry-After`) in an [`IdentityError`] or any error wrapping one, from `acs-http`.
 pub use acs_http::ServiceErrorSource;

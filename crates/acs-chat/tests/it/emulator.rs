@@ -45,7 +45,6 @@ async fn set_up() -> (RunningEmulator, CommunicationIdentityClient, User, User) 
 }
 
 #[tokio::test]
-#[ignore = "needs the emulator's chat service (h5)"]
 async fn the_whole_journey_against_the_emulator() {
     let (_emulator, _identity, ada, grace) = set_up().await;
 
@@ -173,7 +172,6 @@ async fn the_whole_journey_against_the_emulator() {
 }
 
 #[tokio::test]
-#[ignore = "needs the emulator's chat service (h5)"]
 async fn the_same_idempotency_token_returns_the_same_thread() {
     let (_emulator, _identity, ada, _grace) = set_up().await;
     let options = CreateChatThreadOptions::new("once")
@@ -194,9 +192,8 @@ async fn the_same_idempotency_token_returns_the_same_thread() {
 }
 
 #[tokio::test]
-#[ignore = "needs the emulator's chat service (h5)"]
 async fn a_revoked_token_is_replaced_after_the_401() {
-    let (_emulator, identity, ada, _grace) = set_up().await;
+    let (emulator, identity, ada, _grace) = set_up().await;
     let created = ada
         .chat
         .create_chat_thread(
@@ -216,4 +213,15 @@ async fn a_revoked_token_is_replaced_after_the_401() {
         .send_message("after revocation")
         .await
         .expect("sent with a new token");
+    let sends: Vec<_> = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == Some(acs_emulator::Route::SendChatMessage))
+        .map(|r| r.status.as_u16())
+        .collect();
+    assert_eq!(
+        sends,
+        [401, 201],
+        "refused once, then sent with the new token"
+    );
 }

@@ -311,3 +311,36 @@ async fn bad_list_options_fail_the_first_item_without_a_request() {
     ));
     assert_eq!(server.request_count(), 0);
 }
+
+#[tokio::test]
+async fn service_next_links_are_followed_verbatim() {
+    // The forms the service sends (recordings): percent-encoded values, base64 state.
+    let server = TestServer::start().await;
+    let links = [
+        "/chat/threads/19:a9c2f6d4e1b54c0f8d3e7a6b5c4d3e2f@thread.v2/messages?syncState=8f3a&startTime=1%2F1%2F1970%2012%3A00%3A00%20AM%20%2B00%3A00&maxPageSize=2&api-version=2021-09-07",
+        "/chat/threads?syncState=eyJhIjoxfQ+/x==&api-version=2024-03-07&maxPageSize=5",
+    ];
+    for link in links {
+        server.enqueue(Reply::json(200, json!({"value": [], "nextLink": link})));
+        server.enqueue(Reply::json(200, json!({"value": []})));
+    }
+    let thread = thread(&server);
+
+    for _ in links {
+        let pages: Vec<_> = thread
+            .list_messages(ListOptions::new())
+            .by_page()
+            .try_collect()
+            .await
+            .expect("pages");
+        assert_eq!(pages.len(), 2);
+    }
+
+    let requests = server.requests();
+    for (n, link) in links.iter().enumerate() {
+        let followed = &requests[2 * n + 1];
+        let (path, query) = link.split_once('?').unwrap();
+        assert_eq!(followed.path, path);
+        assert_eq!(followed.query.as_deref(), Some(query));
+    }
+}

@@ -85,3 +85,60 @@ async fn debug_display_errors_and_logs_hold_no_token() {
         assert_free_of_tokens(text);
     }
 }
+
+#[tokio::test]
+async fn a_journey_against_the_emulator_logs_no_token() {
+    use acs_chat::{ChatParticipant, CommunicationTokenCredential};
+    use acs_identity::{CommunicationIdentityClient, CommunicationTokenScope};
+
+    let (logs, _guard) = LogCapture::install();
+    let emulator = acs_emulator::Emulator::start().await.unwrap();
+    let identity =
+        CommunicationIdentityClient::from_connection_string(&emulator.connection_string()).unwrap();
+    let (user, token) = identity
+        .create_user_and_token([CommunicationTokenScope::Chat], None)
+        .await
+        .unwrap();
+    let credential = CommunicationTokenCredential::with_refresh(
+        acs_refresh::CommunicationTokenRefreshOptions::new(
+            identity.refresher(user.clone(), [CommunicationTokenScope::Chat]),
+        )
+        .initial_token(token.clone()),
+    );
+    let chat = ChatClient::new(emulator.endpoint(), credential.clone()).unwrap();
+    let created = chat
+        .create_chat_thread(
+            CreateChatThreadOptions::new("t").participant(ChatParticipant::new(user.clone())),
+        )
+        .await
+        .unwrap();
+    let thread = chat.chat_thread_client(created.thread.id.clone()).unwrap();
+    thread.send_message("hi").await.unwrap();
+    // A revoked token: a 401, a forced refresh, a resend.
+    identity.revoke_tokens(&user).await.unwrap();
+    thread.send_message("again").await.unwrap();
+    let newer = credential.get_token().await.unwrap();
+    let messages: Vec<_> = thread
+        .list_messages(ListOptions::new().max_page_size(1))
+        .try_collect()
+        .await
+        .unwrap();
+    let mut seen = vec![
+        logs.text(),
+        format!("{chat:?} {thread:?} {messages:?} {created:?}"),
+    ];
+    let error = thread.get_message("nope").await.unwrap_err();
+    seen.push(format!("{error:?} {error}"));
+
+    assert_ne!(token.token(), newer.token(), "the 401 brought a new token");
+    for text in &seen {
+        for secret in [token.token(), newer.token()] {
+            assert!(!text.contains(secret), "a token leaked into: {text}");
+            let signature = secret.rsplit('.').next().unwrap();
+            assert!(
+                !text.contains(signature),
+                "a token signature leaked into: {text}"
+            );
+        }
+    }
+}

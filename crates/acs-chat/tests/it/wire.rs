@@ -115,8 +115,11 @@ async fn create_chat_thread_sends_the_callers_idempotency_token_and_reports_inva
     assert_eq!(failed[0].code(), Some("403"));
     assert_eq!(failed[0].status(), Some(http::StatusCode::FORBIDDEN));
     assert_eq!(failed[0].message(), Some("Permissions check failed"));
+    assert_eq!(failed[0].identifier(), Some(user(3)));
+    assert_eq!(result.retry_list(), vec![third.clone()]);
     // A target that matches no requested participant keeps the error, without a participant.
     assert_eq!(failed[1].participant, None);
+    assert_eq!(failed[1].identifier(), Some(user(9)));
     assert_eq!(failed[1].status(), Some(http::StatusCode::NOT_FOUND));
 }
 

@@ -370,8 +370,8 @@ fn scp_outside_the_integer_range_is_named_not_dropped() {
 
 #[test]
 fn payloads_on_both_sides_of_the_stack_buffer_parse() {
-    // The JSON is decoded on the stack up to 1 KiB and on the heap beyond; sizes around the
-    // boundary and a 1 MiB payload all read the same `exp`.
+    // Sizes around 1 KiB (where an earlier decoder moved from a stack buffer to the heap) and
+    // up to a 1 MiB payload all read the same `exp`.
     for pad in (980..1010).chain([64 * 1024, 1024 * 1024]) {
         let jwt = TokenBuilder::new()
             .exp(1_700_000_000)

@@ -4,15 +4,13 @@
 //! listens, so a test running in parallel without a subscriber could hide the events this test
 //! checks.
 
-mod common;
-
 use std::error::Error as _;
 use std::sync::Arc;
 
+use crate::common::*;
 use acs_entra::communication_token_credential;
 use acs_http::test_util::Reply;
 use acs_refresh::test_util::LogCapture;
-use common::*;
 
 #[tokio::test(start_paused = true)]
 async fn no_token_text_in_errors_debug_or_logs() {

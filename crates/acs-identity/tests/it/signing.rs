@@ -23,7 +23,8 @@ async fn each_attempt_is_signed_for_what_it_sends() {
         .parse()
         .unwrap();
     let verifier = HmacVerifier::new(connection_string.access_key());
-    let client = CommunicationIdentityClient::builder(connection_string)
+    let (endpoint, key) = connection_string.into_parts();
+    let client = CommunicationIdentityClient::builder(endpoint, key)
         .retry_policy(RetryPolicy::default().without_jitter())
         .build()
         .unwrap();

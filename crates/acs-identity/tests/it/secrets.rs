@@ -1,14 +1,12 @@
 //! No access key, connection string or token reaches Debug, Display, error text or a log line.
 
-mod common;
-
 use std::time::Duration;
 
 use acs_refresh::test_util::LogCapture;
 
+use crate::common::{access_key_text, client_for};
 use acs_emulator::{Emulator, Fault, Route};
 use acs_identity::{CommunicationIdentityClient, CommunicationTokenScope};
-use common::{access_key_text, client_for};
 
 fn assert_free_of(text: &str, secrets: &[&str]) {
     for secret in secrets {
@@ -27,10 +25,7 @@ async fn debug_errors_and_logs_hold_no_key_or_token() {
     let client = client_for(&emulator);
     let mut seen = Vec::new();
     seen.push(format!("{client:?}"));
-    seen.push(format!(
-        "{:?}",
-        CommunicationIdentityClient::builder(connection_string.parse().unwrap())
-    ));
+    seen.push(format!("{:?}", crate::common::builder_for(&emulator)));
 
     // Successes, retried failures and hard failures, all logged at TRACE.
     emulator.inject(Fault::status(503).retry_after(Duration::ZERO).times(2));

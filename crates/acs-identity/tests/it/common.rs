@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use acs_emulator::RunningEmulator;
 use acs_http::RetryPolicy;
-use acs_identity::CommunicationIdentityClient;
+use acs_identity::{AccessKey, CommunicationIdentityClient, CommunicationIdentityClientBuilder};
 
 /// Retries without waiting, so fault-injection tests take no real time.
 pub fn fast_retries() -> RetryPolicy {
@@ -16,16 +16,25 @@ pub fn fast_retries() -> RetryPolicy {
         .without_jitter()
 }
 
-/// A client for `emulator`, signed with its key.
+/// A fresh emulator and a client for it (see [`client_for`]).
+pub async fn emulator_and_client() -> (RunningEmulator, CommunicationIdentityClient) {
+    let emulator = acs_emulator::Emulator::start().await.expect("emulator");
+    let client = client_for(&emulator);
+    (emulator, client)
+}
+
+/// A client for `emulator`, signed with its key, retrying without waiting.
 pub fn client_for(emulator: &RunningEmulator) -> CommunicationIdentityClient {
-    let connection_string = emulator
-        .connection_string()
-        .parse()
-        .expect("connection string");
-    CommunicationIdentityClient::builder(connection_string)
+    builder_for(emulator)
         .retry_policy(fast_retries())
         .build()
         .expect("client")
+}
+
+/// A builder for a client of `emulator`, signed with its key, with the default options.
+pub fn builder_for(emulator: &RunningEmulator) -> CommunicationIdentityClientBuilder {
+    let key: AccessKey = access_key_text(emulator).parse().expect("access key");
+    CommunicationIdentityClient::builder(emulator.endpoint(), key)
 }
 
 /// The base64 access key inside the emulator's connection string.

@@ -1,20 +1,17 @@
 //! Every operation against the emulator: wire format, path encoding, api-version, tokens.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{client_for, emulator_and_client};
 use acs_emulator::{Emulator, IdentityState, ManualClock, Route, TokenStatus};
 use acs_identity::{CommunicationIdentityClient, CommunicationTokenScope, DEFAULT_API_VERSION};
 use acs_token::TokenClaims;
 use acs_token::test_util::TokenBuilder;
-use common::client_for;
 use time::OffsetDateTime;
 
 #[tokio::test]
 async fn create_user_returns_an_acs_user_the_service_knows() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
 
     let user = client.create_user().await.unwrap();
 
@@ -33,8 +30,7 @@ async fn create_user_returns_an_acs_user_the_service_knows() {
 
 #[tokio::test]
 async fn two_users_are_distinct() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let first = client.create_user().await.unwrap();
     let second = client.create_user().await.unwrap();
     assert_ne!(first, second);
@@ -90,8 +86,7 @@ async fn without_expires_in_the_service_default_of_24_hours_applies() {
 
 #[tokio::test]
 async fn get_token_issues_new_tokens_for_an_existing_user() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
 
     let scopes = vec![
@@ -122,8 +117,7 @@ async fn get_token_issues_new_tokens_for_an_existing_user() {
 
 #[tokio::test]
 async fn user_ids_travel_percent_encoded_in_the_path() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
 
     client
@@ -152,8 +146,7 @@ async fn user_ids_travel_percent_encoded_in_the_path() {
 
 #[tokio::test]
 async fn revoked_tokens_stay_revoked_and_new_ones_are_valid() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let (user, before) = client
         .create_user_and_token([CommunicationTokenScope::Chat], None)
         .await
@@ -173,8 +166,7 @@ async fn revoked_tokens_stay_revoked_and_new_ones_are_valid() {
 
 #[tokio::test]
 async fn delete_user_removes_the_identity_and_its_tokens() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let (user, token) = client
         .create_user_and_token([CommunicationTokenScope::VoIp], None)
         .await
@@ -194,8 +186,7 @@ async fn delete_user_removes_the_identity_and_its_tokens() {
 
 #[tokio::test]
 async fn teams_user_token_exchange_returns_an_acs_token() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let entra_token = TokenBuilder::new()
         .expires_on(OffsetDateTime::now_utc() + Duration::from_secs(3600))
         .claim("oid", "5f4c1b32-4c34-4bd7-9d4c-1a2b3c4d5e6f")
@@ -218,14 +209,13 @@ async fn teams_user_token_exchange_returns_an_acs_token() {
 
 #[tokio::test]
 async fn the_default_api_version_is_2025_06_30_and_others_can_be_chosen() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     assert_eq!(client.api_version(), DEFAULT_API_VERSION);
     assert_eq!(DEFAULT_API_VERSION, "2025-06-30");
     client.create_user().await.unwrap();
 
     // The emulator answers an unknown version with 400, so success shows the version was sent.
-    let older = CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
+    let older = crate::common::builder_for(&emulator)
         .api_version("2023-10-01")
         .build()
         .unwrap();

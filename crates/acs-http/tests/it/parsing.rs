@@ -255,7 +255,7 @@ fn a_two_digit_year_is_the_one_at_most_50_years_ahead() {
 #[test]
 fn instants_beyond_four_digit_years_give_none_instead_of_panicking() {
     let far_future = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
-    // Year 10000 and later, and before year 0, have no IMF-fixdate.
+    // Year 10000 and later have no IMF-fixdate.
     let year_10000 = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800);
     let before_year_0 = SystemTime::UNIX_EPOCH - Duration::from_secs(62_167_219_201);
     for at in [far_future, year_10000, before_year_0] {
@@ -266,10 +266,14 @@ fn instants_beyond_four_digit_years_give_none_instead_of_panicking() {
         acs_http::format_http_date(last_second).as_deref(),
         Some("Fri, 31 Dec 9999 23:59:59 GMT")
     );
+    // Before 1970 is outside httpdate's range: no date rather than a panic.
     let year_0 = SystemTime::UNIX_EPOCH - Duration::from_secs(62_167_219_200);
+    assert_eq!(acs_http::format_http_date(year_0), None);
+    let before_1970 = SystemTime::UNIX_EPOCH - Duration::from_secs(1);
+    assert_eq!(acs_http::format_http_date(before_1970), None);
     assert_eq!(
-        acs_http::format_http_date(year_0).as_deref(),
-        Some("Sat, 01 Jan 0000 00:00:00 GMT")
+        acs_http::format_http_date(SystemTime::UNIX_EPOCH).as_deref(),
+        Some("Thu, 01 Jan 1970 00:00:00 GMT")
     );
 
     // A date header cannot be compared with a `now` time cannot hold: it is ignored.

@@ -219,3 +219,20 @@ fn no_key_in_any_error_or_debug_output() {
         format!("{:?}", HmacVerifier::new(cs.access_key())),
     );
 }
+
+#[test]
+fn a_leading_byte_order_mark_is_ignored() {
+    let cs: ConnectionString =
+        "\u{feff}endpoint=https://contoso.communication.azure.com/;accesskey=pw=="
+            .parse()
+            .expect("a BOM-prefixed connection string parses");
+    assert_eq!(
+        cs.endpoint().as_str(),
+        "https://contoso.communication.azure.com/"
+    );
+    // Only at the start: elsewhere it stays an error, without echoing the text.
+    let error = "endpoint=\u{feff}https://contoso.communication.azure.com/;accesskey=pw=="
+        .parse::<ConnectionString>()
+        .unwrap_err();
+    assert!(!error.to_string().contains("pw=="));
+}

@@ -2,8 +2,6 @@
 
 #![cfg(feature = "entra")]
 
-mod common;
-
 use std::sync::Arc;
 
 use acs_emulator::{Emulator, Route};
@@ -19,9 +17,9 @@ const ENTRA_BEARER_TOKEN: &str = "entra-bearer-token-for-tests";
 async fn every_operation_works_with_an_entra_bearer_token() {
     let emulator = Emulator::start().await.unwrap();
     let credential = Arc::new(FakeEntraCredential::new(ENTRA_BEARER_TOKEN));
-    let client =
-        CommunicationIdentityClient::with_token_credential(emulator.endpoint(), credential.clone())
-            .unwrap();
+    let client = CommunicationIdentityClient::builder(emulator.endpoint(), credential.clone())
+        .build()
+        .unwrap();
     assert!(format!("{client:?}").contains("EntraId"));
 
     let (user, token) = client
@@ -48,9 +46,9 @@ async fn a_failing_credential_is_a_typed_error_and_nothing_is_sent() {
     let emulator = Emulator::start().await.unwrap();
     let credential = Arc::new(FakeEntraCredential::new(ENTRA_BEARER_TOKEN));
     credential.fail_with("no Entra ID sign-in available");
-    let client =
-        CommunicationIdentityClient::with_token_credential(emulator.endpoint(), credential)
-            .unwrap();
+    let client = CommunicationIdentityClient::builder(emulator.endpoint(), credential)
+        .build()
+        .unwrap();
 
     let error = client.create_user().await.unwrap_err();
 
@@ -64,10 +62,20 @@ async fn a_failing_credential_is_a_typed_error_and_nothing_is_sent() {
 #[test]
 fn an_insecure_endpoint_is_refused() {
     let credential = Arc::new(FakeEntraCredential::new(ENTRA_BEARER_TOKEN));
-    let error = CommunicationIdentityClient::with_token_credential(
-        "http://contoso.communication.azure.com",
-        credential,
-    )
-    .unwrap_err();
+    let error =
+        CommunicationIdentityClient::builder("http://contoso.communication.azure.com", credential)
+            .build()
+            .unwrap_err();
     assert!(matches!(error, IdentityError::Endpoint(_)), "{error:?}");
+}
+
+#[test]
+fn either_authentication_shows_no_secret() {
+    let key: acs_identity::AccessKey = "c2VjcmV0LWtleQ==".parse().unwrap();
+    let by_key = acs_identity::IdentityAuthentication::from(key);
+    let by_entra = acs_identity::IdentityAuthentication::from(Arc::new(FakeEntraCredential::new(
+        ENTRA_BEARER_TOKEN,
+    )));
+    let text = format!("{by_key:?} {by_entra:?}");
+    assert_eq!(text, "AccessKey(AccessKey(<redacted>)) TokenCredential(..)");
 }

@@ -1,11 +1,10 @@
 //! Error mapping against the emulator (404, 401, 400, 503 with retries) and client-side
 //! validation, which must send nothing.
 
-mod common;
-
 use std::error::Error as _;
 use std::time::Duration;
 
+use crate::common::{client_for, emulator_and_client, fast_retries};
 use acs_emulator::{Emulator, Fault, Route};
 use acs_http::test_util::{Reply, TestServer};
 use acs_http::{HttpError, RetryPolicy};
@@ -13,12 +12,10 @@ use acs_identity::{
     CommunicationIdentityClient, CommunicationTokenScope, CommunicationUserIdentifier,
     IdentityError, IdentityOperation, ServiceErrorSource,
 };
-use common::{client_for, fast_retries};
 
 #[tokio::test]
 async fn an_unknown_user_is_a_404_with_the_acs_code() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let stranger =
         CommunicationUserIdentifier::new(format!("8:acs:{}_nobody", emulator.resource_id()))
             .unwrap();
@@ -64,8 +61,7 @@ async fn an_unknown_user_is_a_404_with_the_acs_code() {
 
 #[tokio::test]
 async fn a_deleted_user_is_a_404_for_every_operation() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (_emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     client.delete_user(&user).await.unwrap();
 
@@ -123,8 +119,7 @@ async fn a_wrong_access_key_is_a_401_denied() {
 
 #[tokio::test]
 async fn an_unknown_scope_is_a_400_from_the_service() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (_emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     let unknown: CommunicationTokenScope = "chat.everything".parse().unwrap();
     assert_eq!(
@@ -173,11 +168,10 @@ async fn an_unknown_scope_is_a_400_from_the_service() {
 #[tokio::test]
 async fn an_unsupported_api_version_is_a_400() {
     let emulator = Emulator::start().await.unwrap();
-    let client =
-        CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
-            .api_version("1999-01-01")
-            .build()
-            .unwrap();
+    let client = crate::common::builder_for(&emulator)
+        .api_version("1999-01-01")
+        .build()
+        .unwrap();
     let error = client.create_user().await.unwrap_err();
     assert_eq!(
         error.service_error().map(|e| e.status().as_u16()),
@@ -191,8 +185,7 @@ async fn an_unsupported_api_version_is_a_400() {
 
 #[tokio::test]
 async fn a_mismatched_teams_user_is_a_400() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (_emulator, client) = emulator_and_client().await;
     let entra_token = acs_token::test_util::TokenBuilder::new()
         .expires_on(time::OffsetDateTime::now_utc() + Duration::from_secs(3600))
         .claim("oid", "real-user")
@@ -218,8 +211,7 @@ async fn a_mismatched_teams_user_is_a_400() {
 
 #[tokio::test]
 async fn transient_503s_are_retried_then_succeed() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     emulator.inject(
         Fault::status(503)
@@ -248,8 +240,7 @@ async fn transient_503s_are_retried_then_succeed() {
 
 #[tokio::test]
 async fn four_503s_give_an_error_after_four_attempts() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     emulator.inject(
         Fault::status(503)
             .retry_after(Duration::ZERO)
@@ -278,11 +269,10 @@ async fn four_503s_give_an_error_after_four_attempts() {
 async fn default_retry_delays_pass_on_tokio_time() {
     // 503 without Retry-After: the default policy waits ~0.8 s, then ~1.6 s (paused clock).
     let emulator = Emulator::start().await.unwrap();
-    let client =
-        CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
-            .retry_policy(RetryPolicy::default().without_jitter())
-            .build()
-            .unwrap();
+    let client = crate::common::builder_for(&emulator)
+        .retry_policy(RetryPolicy::default().without_jitter())
+        .build()
+        .unwrap();
     emulator.inject(Fault::status(503).times(2).on(Route::CreateIdentity));
 
     let started = tokio::time::Instant::now();
@@ -295,11 +285,10 @@ async fn default_retry_delays_pass_on_tokio_time() {
 #[tokio::test]
 async fn no_retries_policy_gives_up_after_one_attempt() {
     let emulator = Emulator::start().await.unwrap();
-    let client =
-        CommunicationIdentityClient::builder(emulator.connection_string().parse().unwrap())
-            .retry_policy(RetryPolicy::no_retries())
-            .build()
-            .unwrap();
+    let client = crate::common::builder_for(&emulator)
+        .retry_policy(RetryPolicy::no_retries())
+        .build()
+        .unwrap();
     emulator.inject(Fault::status(500).on(Route::CreateIdentity));
     let error = client.create_user().await.unwrap_err();
     assert_eq!(error.http_error().and_then(|e| e.attempts()), Some(1));
@@ -318,9 +307,8 @@ async fn an_unreachable_service_is_a_transport_error() {
         .unwrap()
         .port();
     let client = CommunicationIdentityClient::builder(
-        format!("endpoint=http://127.0.0.1:{port}/;accesskey=cHc=")
-            .parse()
-            .unwrap(),
+        format!("http://127.0.0.1:{port}/"),
+        "cHc=".parse::<acs_identity::AccessKey>().unwrap(),
     )
     .retry_policy(fast_retries())
     .build()
@@ -338,8 +326,7 @@ async fn an_unreachable_service_is_a_transport_error() {
 
 #[tokio::test]
 async fn lifetimes_that_are_not_whole_minutes_are_refused_before_sending() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     let requests_before = emulator.requests().len();
 
@@ -428,8 +415,7 @@ async fn lifetimes_the_service_accepts_are_sent_whatever_they_are() {
 
 #[tokio::test]
 async fn empty_scopes_and_empty_arguments_are_refused_before_sending() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     let requests_before = emulator.requests().len();
     let none: [CommunicationTokenScope; 0] = [];
@@ -511,10 +497,8 @@ fn bad_connection_strings_and_endpoints_are_typed_errors() {
 
 /// A client for a scripted server on 127.0.0.1 (for answers the emulator never gives).
 fn client_for_server(server: &TestServer) -> CommunicationIdentityClient {
-    let connection_string = format!("endpoint={}/;accesskey=cHc=", server.url())
-        .parse()
-        .unwrap();
-    CommunicationIdentityClient::builder(connection_string)
+    let key: acs_identity::AccessKey = "cHc=".parse().unwrap();
+    CommunicationIdentityClient::builder(server.url(), key)
         .retry_policy(RetryPolicy::no_retries())
         .build()
         .unwrap()

@@ -47,7 +47,7 @@ fn get(uri: &str) -> http::Request<Vec<u8>> {
 }
 
 /// Signs `request` at the reference date and returns its `Authorization` value.
-fn authorization_of<B: AsRef<[u8]>>(mut request: http::Request<B>) -> String {
+fn authorization_of<B: acs_auth::SignableBody>(mut request: http::Request<B>) -> String {
     signer().sign_at(&mut request, REFERENCE_DATE).unwrap();
     request.headers()["authorization"]
         .to_str()
@@ -337,4 +337,114 @@ fn signers_and_headers_are_send_and_sync() {
     assert_send_sync::<acs_auth::HmacVerifier>();
     assert_send_sync::<acs_auth::ConnectionString>();
     assert_send_sync::<AuthError>();
+}
+
+#[test]
+fn a_body_less_request_is_signed_as_an_empty_body() {
+    let request = http::Request::get("https://example.com/testPath?testQuery=test")
+        .body(())
+        .unwrap();
+    assert_eq!(
+        authorization_of(request).strip_prefix(PREFIX),
+        Some("DGdgwggJWnQyc6EHjR/Vbqg1ES64KpD6U2XwTDDj3tU=")
+    );
+}
+
+#[test]
+fn the_method_is_upper_cased_before_signing() {
+    let lower = http::Request::builder()
+        .method(http::Method::from_bytes(b"get").unwrap())
+        .uri("https://example.com/testPath?testQuery=test")
+        .body(())
+        .unwrap();
+    assert_eq!(
+        authorization_of(lower).strip_prefix(PREFIX),
+        Some("DGdgwggJWnQyc6EHjR/Vbqg1ES64KpD6U2XwTDDj3tU=")
+    );
+    let parts = acs_auth::RequestParts {
+        method: "get",
+        host: "example.com",
+        path_and_query: "/testPath",
+        body: b"",
+    };
+    let headers = signer().sign_parts(&parts, REFERENCE_DATE).unwrap();
+    assert_eq!(
+        headers.signature(),
+        "+6tWkg3lNKVjQHHmxkdGQcJjUgzclsWTMebnuCz1ngU="
+    );
+}
+
+#[test]
+fn request_parts_from_a_url_follow_the_host_and_path_rules() {
+    let cases = [
+        (
+            "https://example.com/testPath?testQuery=test",
+            "example.com",
+            "/testPath?testQuery=test",
+        ),
+        ("https://example.com/testPath?", "example.com", "/testPath"),
+        ("https://example.com", "example.com", "/"),
+        ("https://example.com:443/a", "example.com", "/a"),
+        ("http://example.com:80/a", "example.com", "/a"),
+        (
+            "https://localhost:8443/a%20b?x=1",
+            "localhost:8443",
+            "/a%20b?x=1",
+        ),
+        ("http://127.0.0.1:8080/", "127.0.0.1:8080", "/"),
+        ("http://[::1]:8080/p", "[::1]:8080", "/p"),
+    ];
+    for (text, host, path_and_query) in cases {
+        let url = url::Url::parse(text).unwrap();
+        let parts = acs_auth::RequestParts::from_url("GET", &url, b"");
+        assert_eq!(parts.host, host, "{text}");
+        assert_eq!(parts.path_and_query, path_and_query, "{text}");
+        // The same signature as signing the request itself.
+        let mut request = http::Request::get(text).body(()).unwrap();
+        signer().sign_at(&mut request, REFERENCE_DATE).unwrap();
+        let from_parts = signer().sign_parts(&parts, REFERENCE_DATE).unwrap();
+        assert_eq!(
+            request.headers()["authorization"],
+            *from_parts.authorization(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn the_string_to_sign_is_shown_without_the_key() {
+    let key_text = "c2VjcmV0LWtleS1ieXRlcw==";
+    let key: AccessKey = key_text.parse().unwrap();
+    let mut request = http::Request::post("https://localhost:8443/identities?api-version=1")
+        .body(b"banana".to_vec())
+        .unwrap();
+    HmacSigner::new(&key)
+        .sign_at(&mut request, REFERENCE_DATE)
+        .unwrap();
+    let text = HmacSigner::string_to_sign(&request).unwrap();
+    assert_eq!(
+        text,
+        "POST\n/identities?api-version=1\nWed, 13 Apr 2022 18:09:12 GMT;localhost:8443;tJPUg2Sv5E0RwBZc9HCkFk0eJgmRHvmYvoaNRq3j3k4="
+    );
+    assert!(!text.contains(key_text));
+    // It is what the signature covers: HMAC it with the key by hand.
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.expose_secret()).unwrap();
+    mac.update(text.as_bytes());
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let authorization = request.headers()["authorization"].to_str().unwrap();
+    assert_eq!(authorization.strip_prefix(PREFIX), Some(expected.as_str()));
+
+    // The parts form gives the same text.
+    let url = url::Url::parse("https://localhost:8443/identities?api-version=1").unwrap();
+    let parts = acs_auth::RequestParts::from_url("post", &url, b"banana");
+    assert_eq!(parts.string_to_sign(REFERENCE_DATE).unwrap(), text);
+
+    // An unsigned request has no date to show.
+    let unsigned = http::Request::get("https://example.com/").body(()).unwrap();
+    assert!(matches!(
+        HmacSigner::string_to_sign(&unsigned),
+        Err(acs_auth::AuthError::MissingHeader { .. })
+    ));
 }

@@ -36,7 +36,8 @@ async fn every_operation_sends_the_reference_request_and_reads_its_status() {
         .parse()
         .unwrap();
     let verifier = HmacVerifier::new(connection_string.access_key());
-    let client = CommunicationIdentityClient::builder(connection_string)
+    let (endpoint, key) = connection_string.into_parts();
+    let client = CommunicationIdentityClient::builder(endpoint, key)
         .retry_policy(RetryPolicy::no_retries())
         .build()
         .unwrap();

@@ -1,19 +1,17 @@
 //! The exchange itself, on `EntraTokenExchange` directly: routes, scopes, caching, retries,
 //! typed errors. Server on 127.0.0.1, tokio's clock paused.
 
-mod common;
-
 use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use acs_entra::{
     DEFAULT_SCOPE, EntraCommunicationTokenCredentialOptions, EntraError, EntraTokenExchange,
     ExchangeRoute, ServiceErrorSource,
 };
 use acs_http::test_util::Reply;
 use acs_http::{HttpError, ServiceError};
-use common::*;
 use time::macros::datetime;
 
 const EMPTY_TEXT: &str = "Scopes must not be null or empty. Ensure all scopes start with either https://auth.msft.communication.azure.com/ or https://communication.azure.com/clients/.";
@@ -533,5 +531,35 @@ async fn an_entra_token_refused_with_401_is_not_sent_again() {
             format!("Bearer {ENTRA_TOKEN_1}"),
             format!("Bearer {ENTRA_TOKEN_2}")
         ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_exchange_has_one_client_request_id_on_its_retries_and_in_its_trace_span() {
+    let (logs, _guard) = acs_refresh::test_util::LogCapture::install();
+    let service = ExchangeService::start().await;
+    service
+        .server
+        .enqueue(Reply::status(503).header("retry-after", "0"));
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
+    let exchange = EntraTokenExchange::new(&options(&service, &entra)).expect("exchange");
+    exchange.exchange().await.expect("token after one retry");
+
+    let ids: Vec<String> = service
+        .server
+        .requests()
+        .iter()
+        .map(|r| {
+            r.header("x-ms-client-request-id")
+                .expect("sent with an id")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1], "a retry keeps the operation's id");
+    let text = logs.text();
+    assert!(
+        text.contains(&format!("acs_request{{client_request_id={}}}", ids[0])),
+        "{text}"
     );
 }

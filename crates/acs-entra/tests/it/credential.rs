@@ -1,17 +1,15 @@
 //! The Entra-backed CommunicationTokenCredential: the shared refresh engine drives the exchange.
 //! Server on 127.0.0.1, tokio's clock paused and the wall clock following it.
 
-mod common;
-
 use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use acs_entra::ServiceErrorSource;
 use acs_entra::{CommunicationTokenCredential, EntraError, communication_token_credential};
 use acs_http::test_util::Reply;
 use acs_refresh::CredentialError;
-use common::*;
 
 #[tokio::test(start_paused = true)]
 async fn eleven_get_token_calls_make_one_exchange() {

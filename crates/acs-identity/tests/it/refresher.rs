@@ -2,17 +2,15 @@
 //! emulator, the credential and the test all read one virtual wall clock, so a proactive
 //! refresh happens at an exact virtual time and the test takes no real time.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{client_for, emulator_and_client};
 use acs_emulator::{Clock, Emulator, Route, TokenStatus};
 use acs_identity::{CommunicationTokenScope, IdentityError, ServiceErrorSource};
 use acs_refresh::test_util::TokioClock;
 use acs_refresh::{
     CommunicationTokenCredential, CommunicationTokenRefreshOptions, CredentialError,
 };
-use common::client_for;
 use time::OffsetDateTime;
 
 /// The emulator's clock, moving with Tokio's (paused) clock from a start instant.
@@ -115,8 +113,7 @@ async fn the_refresher_asks_for_the_lifetime_it_was_given() {
 
 #[tokio::test]
 async fn an_invalid_refresher_lifetime_is_refused_up_front() {
-    let emulator = Emulator::start().await.unwrap();
-    let client = client_for(&emulator);
+    let (_emulator, client) = emulator_and_client().await;
     let user = client.create_user().await.unwrap();
     let error = client
         .refresher(user, [CommunicationTokenScope::Chat])

@@ -1,0 +1,5 @@
+//! The integration tests of acs-http, one binary: retries, request ids, parsing.
+
+mod parsing;
+mod request_ids;
+mod retry;
