@@ -385,13 +385,17 @@ impl EmulatorBuilder {
             }
         })?;
         // A given access key replaces a kept one (rotating the key is what a user may want).
-        let access_key = self
-            .access_key
-            .or_else(|| loaded.access_key.map(AccessKey::from_bytes))
-            .unwrap_or_else(|| AccessKey::from_bytes(rand::random::<[u8; 64]>().to_vec()));
-        let token_secret = loaded
-            .token_secret
-            .unwrap_or_else(|| rand::random::<[u8; 32]>().to_vec());
+        let access_key = match self.access_key {
+            Some(key) => key,
+            None => AccessKey::from_bytes(match loaded.access_key {
+                Some(kept) => kept,
+                None => random_bytes(64)?,
+            }),
+        };
+        let token_secret = match loaded.token_secret {
+            Some(kept) => kept,
+            None => random_bytes(32)?,
+        };
         if let Some(store) = &store {
             for (key, value) in [
                 (store::RESOURCE_ID, resource_id.as_bytes()),
@@ -651,4 +655,13 @@ impl Drop for RunningEmulator {
             let _ = stop.send(());
         }
     }
+}
+
+/// `len` bytes from the operating system's random source, for keys.
+fn random_bytes(len: usize) -> Result<Vec<u8>, EmulatorError> {
+    let mut bytes = vec![0; len];
+    getrandom::fill(&mut bytes).map_err(|error| EmulatorError::Random {
+        source: std::io::Error::other(error),
+    })?;
+    Ok(bytes)
 }

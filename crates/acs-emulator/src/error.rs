@@ -21,6 +21,14 @@ pub enum EmulatorError {
         #[source]
         source: std::io::Error,
     },
+    /// The operating system's random source failed (the access key and the token-signing key
+    /// are drawn from it when none is given or kept).
+    #[error("cannot read the operating system's random source")]
+    Random {
+        /// What the random source reported.
+        #[source]
+        source: std::io::Error,
+    },
     /// A builder setting is out of range.
     #[error("invalid emulator setting: {reason}")]
     InvalidSetting {
