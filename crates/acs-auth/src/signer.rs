@@ -3,7 +3,7 @@ use std::fmt;
 use acs_token::Redacted;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, Mac as _};
+use hmac::{Hmac, KeyInit as _, Mac as _};
 use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;

@@ -429,7 +429,7 @@ fn the_string_to_sign_is_shown_without_the_key() {
     assert!(!text.contains(key_text));
     // It is what the signature covers: HMAC it with the key by hand.
     use base64::Engine as _;
-    use hmac::Mac as _;
+    use hmac::{KeyInit as _, Mac as _};
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.expose_secret()).unwrap();
     mac.update(text.as_bytes());
     let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
