@@ -29,6 +29,24 @@ fn virtual_clock() -> TokioClock {
     TokioClock::starting_at(OffsetDateTime::now_utc().replace_nanosecond(0).unwrap())
 }
 
+/// An emulator on `clock`, a client for it and a user it created.
+async fn user_on_virtual_clock(
+    clock: &TokioClock,
+) -> (
+    acs_emulator::RunningEmulator,
+    acs_identity::CommunicationIdentityClient,
+    acs_identity::CommunicationUserIdentifier,
+) {
+    let emulator = Emulator::builder()
+        .clock(TokioWallClock(clock.clone()))
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&emulator);
+    let user = client.create_user().await.unwrap();
+    (emulator, client, user)
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_refresher_keeps_a_credential_fresh_proactively() {
     let clock = virtual_clock();
@@ -87,13 +105,7 @@ async fn the_refresher_keeps_a_credential_fresh_proactively() {
 #[tokio::test(start_paused = true)]
 async fn the_refresher_asks_for_the_lifetime_it_was_given() {
     let clock = virtual_clock();
-    let emulator = Emulator::builder()
-        .clock(TokioWallClock(clock.clone()))
-        .start()
-        .await
-        .unwrap();
-    let client = client_for(&emulator);
-    let user = client.create_user().await.unwrap();
+    let (_emulator, client, user) = user_on_virtual_clock(&clock).await;
     let refresher = client
         .refresher(user.clone(), vec![CommunicationTokenScope::VoIp])
         .expires_in(Duration::from_secs(60 * 60))
@@ -125,13 +137,7 @@ async fn an_invalid_refresher_lifetime_is_refused_up_front() {
 #[tokio::test(start_paused = true)]
 async fn a_deleted_user_surfaces_as_a_refresher_error_with_the_identity_error_inside() {
     let clock = virtual_clock();
-    let emulator = Emulator::builder()
-        .clock(TokioWallClock(clock.clone()))
-        .start()
-        .await
-        .unwrap();
-    let client = client_for(&emulator);
-    let user = client.create_user().await.unwrap();
+    let (_emulator, client, user) = user_on_virtual_clock(&clock).await;
     client.delete_user(&user).await.unwrap();
 
     let credential = CommunicationTokenCredential::with_refresh(
@@ -163,13 +169,7 @@ async fn a_deleted_user_surfaces_as_a_refresher_error_with_the_identity_error_in
 #[tokio::test(start_paused = true)]
 async fn a_refresher_without_scopes_fails_each_refresh_clearly_without_sending() {
     let clock = virtual_clock();
-    let emulator = Emulator::builder()
-        .clock(TokioWallClock(clock.clone()))
-        .start()
-        .await
-        .unwrap();
-    let client = client_for(&emulator);
-    let user = client.create_user().await.unwrap();
+    let (emulator, client, user) = user_on_virtual_clock(&clock).await;
     let requests_before = emulator.requests().len();
 
     let refresher = client.refresher(user, Vec::<CommunicationTokenScope>::new());
@@ -211,13 +211,7 @@ async fn a_refresher_without_scopes_fails_each_refresh_clearly_without_sending()
 #[tokio::test(start_paused = true)]
 async fn a_throttled_refresh_waits_for_the_services_retry_after() {
     let clock = virtual_clock();
-    let emulator = Emulator::builder()
-        .clock(TokioWallClock(clock.clone()))
-        .start()
-        .await
-        .unwrap();
-    let client = client_for(&emulator);
-    let user = client.create_user().await.unwrap();
+    let (emulator, client, user) = user_on_virtual_clock(&clock).await;
     emulator.inject(
         acs_emulator::Fault::status(429)
             .retry_after(Duration::from_secs(300))
