@@ -110,10 +110,8 @@ impl fmt::Debug for EmulatorBuilder {
         #[cfg(feature = "tls")]
         debug.field("tls", &self.tls);
         debug
-            .field(
-                "access_key",
-                &self.access_key.as_ref().map(|_| "<redacted>"),
-            )
+            // `AccessKey`'s own `Debug` never prints the key.
+            .field("access_key", &self.access_key)
             .field("resource_id", &self.resource_id)
             .field("resource_location", &self.resource_location)
             .field("clock", &self.clock)
@@ -521,7 +519,7 @@ impl fmt::Debug for RunningEmulator {
         f.debug_struct("RunningEmulator")
             .field("endpoint", &self.endpoint)
             .field("resource_id", &self.shared.settings.resource_id)
-            .field("access_key", &"<redacted>")
+            .field("access_key", &self.access_key)
             .finish_non_exhaustive()
     }
 }

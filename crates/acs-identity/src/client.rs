@@ -67,7 +67,8 @@ enum Authentication {
 impl fmt::Debug for Authentication {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Authentication::Hmac(_) => f.write_str("Hmac(<redacted>)"),
+            // `HmacSigner`'s own `Debug` never prints the key.
+            Authentication::Hmac(signer) => f.debug_tuple("Hmac").field(signer).finish(),
             #[cfg(feature = "entra")]
             Authentication::Entra(_) => f.write_str("EntraId"),
         }
