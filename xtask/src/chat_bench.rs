@@ -258,7 +258,7 @@ fn table(reports: &[ClientReport]) -> String {
         for run in &report.runs {
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.0} | {:.1} / {:.1} ms | {:.0} |",
+                "| {} | {} | {:.0} | {:.2} / {:.1} ms | {:.0} |",
                 report.client,
                 run.senders,
                 send_rate(run),
@@ -296,22 +296,41 @@ fn table(reports: &[ClientReport]) -> String {
     out
 }
 
-/// The section this task writes in `docs/benchmarks.md`.
+/// The section this task writes in `docs/benchmarks.md`, without the previous run.
 fn section(date: &str, machine: &str, table: &str) -> String {
     format!(
         "{SECTION_HEADING}\n\n\
-         Written by `cargo xtask chat-bench` on {date}; machine: {machine}, shared with other \
-         builds, the emulator (release, TLS) and each client on the same cores over loopback.\n\
-         Each client, one after the other against the same emulator, creates a thread, sends \
-         2 000 messages with 1 sender and then (into a new thread) with 32 concurrent senders \
-         (tasks, promises), each sending its share one after another, and lists them all with \
-         one caller at 100 per page. Target (issue 13): at 32 senders, `acs-chat` sends at least \
-         3× as fast as the JS client and 10× as fast as the Python client.\n\n{table}"
+         Written by `cargo xtask chat-bench` on {date}.\n\
+         Machine: {machine}; shared with other builds; the emulator (release, TLS) and each\n\
+         client on the same cores, over loopback.\n\n\
+         Each client in turn, against the same emulator: creates a thread, sends 2 000 messages\n\
+         with 1 sender, then into a new thread with 32 concurrent senders (tasks, promises), each\n\
+         sending its share one after another; after each, one caller lists them all at 100 per\n\
+         page. Target (issue 13): at 32 senders, `acs-chat` sends at least 3× as fast as the JS\n\
+         client and 10× as fast as the Python client.\n\n{table}"
     )
 }
 
+/// The date and the table lines (the table and the ratios) of a section this task wrote.
+fn run_of(section: &str) -> Option<(&str, String)> {
+    let date = section.lines().find_map(|line| {
+        line.strip_prefix("Written by `cargo xtask chat-bench` on ")
+            .map(|date| date.trim_end_matches('.'))
+    })?;
+    let table: String = section
+        .lines()
+        .take_while(|line| !line.starts_with("### "))
+        .filter(|line| {
+            line.starts_with("| ") || line.starts_with("|---") || line.starts_with("- senders")
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    (!table.is_empty()).then_some((date, table))
+}
+
 /// `doc` with its [`SECTION_HEADING`] section (up to the next `##` heading) replaced by
-/// `section`, or `section` added at the end.
+/// `section` followed by the replaced section's run as "Previous run", or `section` added at
+/// the end.
 fn replace_section(doc: &str, section: &str) -> String {
     let mut out = String::new();
     let mut replaced = false;
@@ -323,6 +342,9 @@ fn replace_section(doc: &str, section: &str) -> String {
             replaced = true;
             out.push_str(section.trim_end());
             out.push_str("\n\n");
+            if let Some((date, table)) = run_of(piece) {
+                let _ = write!(out, "### Previous run ({date})\n\n{table}\n");
+            }
             continue;
         }
         if skipping && heading.starts_with("### ") {
@@ -379,11 +401,11 @@ mod tests {
         };
         let table = table(&[rust, js]);
         assert!(
-            table.contains("| rust acs-chat 0.1.0 | 32 | 8000 | 3.0 / 9.0 ms | 20000 |"),
+            table.contains("| rust acs-chat 0.1.0 | 32 | 8000 | 3.00 / 9.0 ms | 20000 |"),
             "{table}"
         );
         assert!(
-            table.contains("| js | 32 | 2000 | 10.0 / 50.0 ms | 10000 |"),
+            table.contains("| js | 32 | 2000 | 10.00 / 50.0 ms | 10000 |"),
             "{table}"
         );
         assert!(
@@ -397,19 +419,45 @@ mod tests {
     }
 
     #[test]
-    fn the_section_is_replaced_in_place_or_added_at_the_end() {
-        let doc = "# Benchmarks\n\n## Figures\n\nx\n\n## Chat: acs-chat vs the official SDKs\n\nold\n\n### Run 1\n\nolder\n\n## Later\n\ny\n";
-        let new = format!("{SECTION_HEADING}\n\nnew\n");
+    fn the_section_is_replaced_in_place_keeping_the_previous_run_or_added_at_the_end() {
+        let older = section(
+            "2026-12-03 10:00 UTC",
+            "m",
+            "| a | 1 |\n|---|---:|\n| old | 2 |\n\n- senders = 32: x sends 5.0× y\n",
+        );
+        let doc = format!(
+            "# Benchmarks\n\n## Figures\n\nx\n\n{older}\n### Previous run (2026-12-01 09:00 UTC)\n\n| oldest |\n\n## Later\n\ny\n"
+        );
+        let new = section(
+            "2026-12-04 10:00 UTC",
+            "m",
+            "| a | 1 |\n|---|---:|\n| new | 3 |\n",
+        );
+        let replaced = replace_section(&doc, &new);
         assert_eq!(
-            replace_section(doc, &new),
-            "# Benchmarks\n\n## Figures\n\nx\n\n## Chat: acs-chat vs the official SDKs\n\nnew\n\n## Later\n\ny\n"
+            replaced,
+            format!(
+                "# Benchmarks\n\n## Figures\n\nx\n\n{new}\n\
+                 ### Previous run (2026-12-03 10:00 UTC)\n\n\
+                 | a | 1 |\n|---|---:|\n| old | 2 |\n- senders = 32: x sends 5.0× y\n\n\
+                 ## Later\n\ny\n"
+            )
+        );
+        assert!(
+            !replaced.contains("oldest"),
+            "only one previous run is kept"
         );
         assert_eq!(
             replace_section("# Benchmarks\n\nx\n", &new),
             format!("# Benchmarks\n\nx\n\n{new}")
         );
         assert_eq!(replace_section("", &new), new);
-        let twice = replace_section(&replace_section(doc, &new), &new);
-        assert_eq!(twice, replace_section(doc, &new));
+        // Run again with the same figures: the same file, the new run now the previous one.
+        let again = replace_section(&replaced, &new);
+        assert!(
+            again.contains("### Previous run (2026-12-04 10:00 UTC)"),
+            "{again}"
+        );
+        assert_eq!(again.matches(SECTION_HEADING).count(), 1);
     }
 }
