@@ -16,7 +16,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -94,6 +94,7 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     println!("xtask chat-bench: TLS emulator at {}", emulator.endpoint);
 
     let mut reports = Vec::new();
+    let mut emulator_cpu = String::new();
     for (name, mut client) in [
         ("acs-chat", command::cargo(root, &rust_bench)),
         ("js", interop::with_script(&js, "chat_bench.mjs")),
@@ -104,15 +105,31 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
             .env(interop::CERT_FILE_VAR, &cert_file)
             .env("NODE_EXTRA_CA_CERTS", &cert_file);
         println!("xtask chat-bench: running {name}");
+        let cpu_before = cpu_seconds(emulator.pid());
+        let started = Instant::now();
         let stdout = run_client(&mut client)
             .map_err(|error| format!("chat-bench: the {name} client failed: {error}"))?;
+        let wall = started.elapsed().as_secs_f64();
         let report = parse_report(&stdout)
             .map_err(|error| format!("chat-bench: the {name} client's report: {error}"))?;
+        if let (Some(before), Some(after)) = (cpu_before, cpu_seconds(emulator.pid())) {
+            let _ = writeln!(
+                emulator_cpu,
+                "- {}: the emulator used {:.2} s of CPU in the {wall:.1} s the client ran \
+                 (start-up and set-up included)",
+                report.client,
+                after - before
+            );
+        }
         reports.push(report);
     }
     drop(emulator);
 
-    let table = table(&reports);
+    let mut table = table(&reports);
+    if !emulator_cpu.is_empty() {
+        table.push('\n');
+        table.push_str(&emulator_cpu);
+    }
     println!("\n{table}");
     let date = bench::command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
     let machine = format!(
@@ -171,6 +188,23 @@ fn prepare_python(dir: &Path, work: &Path) -> Result<Command, String> {
     let mut command = Command::new(python);
     command.arg("chat_bench.py").current_dir(dir);
     Ok(command)
+}
+
+/// The CPU time (user and system) a process has used so far, from `/proc` (Linux only).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    cpu_seconds_of_stat(&stat, 100.0)
+}
+
+/// The user and system CPU seconds in a `/proc/<pid>/stat` line (fields 14 and 15, counted
+/// after the parenthesized command name, which may hold spaces), at `ticks` per second.
+fn cpu_seconds_of_stat(stat: &str, ticks: f64) -> Option<f64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // After the name, field 3 (the state) comes first: utime (14) is at index 11.
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) / ticks)
 }
 
 /// Runs one client (its standard error shown as it goes) and returns its standard output;
@@ -301,8 +335,9 @@ fn section(date: &str, machine: &str, table: &str) -> String {
     format!(
         "{SECTION_HEADING}\n\n\
          Written by `cargo xtask chat-bench` on {date}.\n\
-         Machine: {machine}; shared with other builds; the emulator (release, TLS) and each\n\
-         client on the same cores, over loopback.\n\n\
+         Machine: {machine}.\n\
+         Shared with other builds; the emulator (release, TLS) and each client run on the same\n\
+         cores and talk over loopback.\n\n\
          Each client in turn, against the same emulator: creates a thread, sends 2 000 messages\n\
          with 1 sender, then into a new thread with 32 concurrent senders (tasks, promises), each\n\
          sending its share one after another; after each, one caller lists them all at 100 per\n\
@@ -317,15 +352,23 @@ fn run_of(section: &str) -> Option<(&str, String)> {
         line.strip_prefix("Written by `cargo xtask chat-bench` on ")
             .map(|date| date.trim_end_matches('.'))
     })?;
-    let table: String = section
-        .lines()
-        .take_while(|line| !line.starts_with("### "))
-        .filter(|line| {
-            line.starts_with("| ") || line.starts_with("|---") || line.starts_with("- senders")
-        })
+    let lines = || section.lines().take_while(|line| !line.starts_with("### "));
+    let mut table: String = lines()
+        .filter(|line| line.starts_with('|'))
         .map(|line| format!("{line}\n"))
         .collect();
-    (!table.is_empty()).then_some((date, table))
+    let notes: String = lines()
+        .filter(|line| line.starts_with("- "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    if table.is_empty() {
+        return None;
+    }
+    if !notes.is_empty() {
+        table.push('\n');
+        table.push_str(&notes);
+    }
+    Some((date, table))
 }
 
 /// `doc` with its [`SECTION_HEADING`] section (up to the next `##` heading) replaced by
@@ -372,6 +415,17 @@ mod tests {
     use super::*;
 
     const RUST: &str = "   Compiling acs-chat\n{\"client\":\"rust acs-chat 0.1.0\",\"runs\":[{\"senders\":1,\"send_seconds\":0.5,\"list_seconds\":0.1,\"listed\":2000,\"send_p50_ms\":0.2,\"send_p99_ms\":1.0},{\"senders\":32,\"send_seconds\":0.25,\"list_seconds\":0.1,\"listed\":2000,\"send_p50_ms\":3.0,\"send_p99_ms\":9.0}]}\n";
+
+    #[test]
+    fn cpu_time_is_read_from_proc_stat_even_with_spaces_in_the_name() {
+        let stat = "4242 (acs emulator) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 50 0 0 20 0 9 0";
+        assert_eq!(cpu_seconds_of_stat(stat, 100.0), Some(3.0));
+        assert_eq!(cpu_seconds_of_stat("4242 (x) S 1", 100.0), None);
+        assert_eq!(cpu_seconds_of_stat("garbage", 100.0), None);
+        if cfg!(target_os = "linux") {
+            assert!(cpu_seconds(std::process::id()).is_some());
+        }
+    }
 
     #[test]
     fn a_client_report_is_read_from_its_last_json_line() {
@@ -439,7 +493,7 @@ mod tests {
             format!(
                 "# Benchmarks\n\n## Figures\n\nx\n\n{new}\n\
                  ### Previous run (2026-12-03 10:00 UTC)\n\n\
-                 | a | 1 |\n|---|---:|\n| old | 2 |\n- senders = 32: x sends 5.0× y\n\n\
+                 | a | 1 |\n|---|---:|\n| old | 2 |\n\n- senders = 32: x sends 5.0× y\n\n\
                  ## Later\n\ny\n"
             )
         );

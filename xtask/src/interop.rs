@@ -457,6 +457,11 @@ pub(crate) struct RunningEmulator {
 }
 
 impl RunningEmulator {
+    /// The emulator's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn start(binary: &Path, extra_args: &[&std::ffi::OsStr]) -> Result<Self, String> {
         let mut child = Command::new(binary)
             .args(["--port", "0"])
