@@ -23,9 +23,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// The environment variable the flow scripts read the connection string from.
-const CONNECTION_STRING_VAR: &str = "COMMUNICATION_SERVICES_CONNECTION_STRING";
+pub(crate) const CONNECTION_STRING_VAR: &str = "COMMUNICATION_SERVICES_CONNECTION_STRING";
 /// The environment variable the Python flow reads the PEM file to trust for https from.
-const CERT_FILE_VAR: &str = "ACS_EMULATOR_CERT_FILE";
+pub(crate) const CERT_FILE_VAR: &str = "ACS_EMULATOR_CERT_FILE";
 /// How long the emulator may take to print its connection string once built.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The chat flow scripts, beside each SDK's identity flow (run in the same directory, with the
@@ -269,7 +269,7 @@ fn copy_command(command: &Command) -> Command {
 
 /// A fresh command running `script` (in the prepared command's directory) with the prepared
 /// command's program, directory and environment: another flow of the same installed SDK.
-fn with_script(command: &Command, script: &str) -> Command {
+pub(crate) fn with_script(command: &Command, script: &str) -> Command {
     let mut copy = Command::new(command.get_program());
     copy.arg(script);
     if let Some(dir) = command.get_current_dir() {
@@ -285,7 +285,7 @@ fn with_script(command: &Command, script: &str) -> Command {
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `<root>/target`.
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     target_dir_from(root, std::env::var_os("CARGO_TARGET_DIR"))
 }
 
@@ -298,7 +298,7 @@ fn target_dir_from(root: &Path, cargo_target_dir: Option<std::ffi::OsString>) ->
     }
 }
 
-fn env_exe_suffix() -> &'static str {
+pub(crate) fn env_exe_suffix() -> &'static str {
     std::env::consts::EXE_SUFFIX
 }
 
@@ -353,7 +353,7 @@ fn prepare_python(dir: &Path, work: &Path) -> Result<Command, String> {
 
 /// `node flow.mjs`, or why the JS SDK cannot be installed. `npm ci` runs unless
 /// `node_modules` was installed from this very `package-lock.json`.
-fn prepare_js(dir: &Path, work: &Path) -> Result<Command, String> {
+pub(crate) fn prepare_js(dir: &Path, work: &Path) -> Result<Command, String> {
     let lock_path = dir.join("package-lock.json");
     let lock = fs::read_to_string(&lock_path)
         .map_err(|error| format!("cannot read {}: {error}", lock_path.display()))?;
@@ -380,7 +380,7 @@ fn prepare_js(dir: &Path, work: &Path) -> Result<Command, String> {
 }
 
 /// Runs a setup command, keeping its output unless it fails (then its last lines are the error).
-fn quiet(command: &mut Command) -> Result<(), String> {
+pub(crate) fn quiet(command: &mut Command) -> Result<(), String> {
     let output = command
         .stdin(Stdio::null())
         .output()
@@ -394,7 +394,7 @@ fn quiet(command: &mut Command) -> Result<(), String> {
 }
 
 /// The last `count` non-empty lines of `text`, joined with " | ".
-fn last_lines(text: &str, count: usize) -> String {
+pub(crate) fn last_lines(text: &str, count: usize) -> String {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -433,7 +433,10 @@ fn flow_outcome(status: ExitStatus) -> Outcome {
     }
 }
 
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+pub(crate) fn wait_with_timeout(
+    child: &mut Child,
+    timeout: Duration,
+) -> std::io::Result<Option<ExitStatus>> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(status) = child.try_wait()? {
@@ -447,14 +450,19 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Op
 }
 
 /// The emulator process; killed on drop, so no error path leaves it running.
-struct RunningEmulator {
+pub(crate) struct RunningEmulator {
     child: Child,
-    endpoint: String,
-    connection_string: String,
+    pub(crate) endpoint: String,
+    pub(crate) connection_string: String,
 }
 
 impl RunningEmulator {
-    fn start(binary: &Path, extra_args: &[&std::ffi::OsStr]) -> Result<Self, String> {
+    /// The emulator's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub(crate) fn start(binary: &Path, extra_args: &[&std::ffi::OsStr]) -> Result<Self, String> {
         let mut child = Command::new(binary)
             .args(["--port", "0"])
             .args(extra_args)

@@ -5,10 +5,13 @@
 //! - `cargo xtask bench`: every crate's benchmarks, each median printed beside the previous one
 //!   from `docs/benchmarks.md`, which it then rewrites.
 //! - `cargo xtask interop`: the official Python and JS identity SDKs against the emulator.
+//! - `cargo xtask chat-bench`: chat throughput of `acs-chat` and the official JS and Python chat
+//!   clients against one emulator; writes its section of `docs/benchmarks.md`.
 //! - `cargo xtask release <patch|minor|major|VERSION> [--execute] [--publish]`: see `release.rs`.
 
 mod bench;
 mod changelog;
+mod chat_bench;
 mod command;
 mod interop;
 mod manifest;
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(&root),
         Some("bench") => bench::run(&root),
         Some("interop") => interop::run(&root),
+        Some("chat-bench") => chat_bench::run(&root),
         Some("release") => {
             release::ReleaseArgs::parse(&args[1..]).and_then(|args| release::run(&root, &args))
         }
@@ -54,6 +58,7 @@ fn print_help() {
          ci                 rust-version check, fmt check, clippy (-D warnings), tests (default and all features), docs (-D warnings)\n  \
          bench              run every crate's benchmarks, compare with docs/benchmarks.md, rewrite it\n  \
          interop            official Python and JS identity SDKs against the emulator\n  \
+         chat-bench         chat throughput: acs-chat vs the official JS and Python clients, one emulator\n  \
          release <LEVEL>    plan a release: LEVEL is patch, minor, major or a version\n      \
          --execute      edit versions and changelogs, commit, tag\n      \
          --publish      with --execute: publish to crates.io (token from CARGO_REGISTRY_TOKEN or asked)\n      \
