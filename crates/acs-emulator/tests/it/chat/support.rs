@@ -96,21 +96,34 @@ impl Chat {
         self.call(user, Method::POST, path, Some(body)).await
     }
 
-    /// A signed identity call (HMAC with the emulator's key at the clock's time).
-    async fn identity(&self, path_and_query: &str, body: Value) -> Value {
+    /// A signed identity request (HMAC with the emulator's key at the clock's time).
+    async fn signed(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
         let url = format!("http://{}{}", self.emulator.local_addr(), path_and_query);
-        let mut request = http::Request::post(url)
-            .body(body.to_string().into_bytes())
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(url)
+            .body(body)
             .unwrap();
         self.emulator
             .signer()
             .sign_at(&mut request, self.clock.now_utc())
             .unwrap();
-        let response = self
-            .client
+        self.client
             .execute(reqwest::Request::try_from(request).unwrap())
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// A signed identity call that must succeed; its JSON answer.
+    async fn identity(&self, path_and_query: &str, body: Value) -> Value {
+        let response = self
+            .signed(Method::POST, path_and_query, body.to_string().into_bytes())
+            .await;
         assert!(response.status().is_success(), "{}", response.status());
         response.json().await.unwrap_or(Value::Null)
     }
@@ -145,21 +158,11 @@ impl Chat {
     }
 
     pub async fn delete_identity(&self, user: &User) {
-        let url = format!(
-            "http://{}/identities/{}?api-version=2023-10-01",
-            self.emulator.local_addr(),
+        let path = format!(
+            "/identities/{}?api-version=2023-10-01",
             user.id.replace(':', "%3A")
         );
-        let mut request = http::Request::delete(url).body(Vec::new()).unwrap();
-        self.emulator
-            .signer()
-            .sign_at(&mut request, self.clock.now_utc())
-            .unwrap();
-        let response = self
-            .client
-            .execute(reqwest::Request::try_from(request).unwrap())
-            .await
-            .unwrap();
+        let response = self.signed(Method::DELETE, &path, Vec::new()).await;
         assert_eq!(response.status(), 204);
     }
 
