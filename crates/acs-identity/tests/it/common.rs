@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
+use acs_auth::{ConnectionString, HmacVerifier};
 use acs_emulator::RunningEmulator;
 use acs_http::RetryPolicy;
+use acs_http::test_util::TestServer;
 use acs_identity::{AccessKey, CommunicationIdentityClient, CommunicationIdentityClientBuilder};
 
 /// Retries without waiting, so fault-injection tests take no real time.
@@ -44,4 +46,22 @@ pub fn access_key_text(emulator: &RunningEmulator) -> String {
         .split_once("accesskey=")
         .expect("the connection string has an access key");
     key.trim_end_matches(';').to_owned()
+}
+
+/// A client of the scripted `server` with the key `pw==` and this retry policy, and a verifier
+/// of that key to check the signatures the server received.
+pub fn scripted_client(
+    server: &TestServer,
+    policy: RetryPolicy,
+) -> (CommunicationIdentityClient, HmacVerifier) {
+    let connection_string: ConnectionString = format!("endpoint={}/;accesskey=cHc=", server.url())
+        .parse()
+        .unwrap();
+    let verifier = HmacVerifier::new(connection_string.access_key());
+    let (endpoint, key) = connection_string.into_parts();
+    let client = CommunicationIdentityClient::builder(endpoint, key)
+        .retry_policy(policy)
+        .build()
+        .unwrap();
+    (client, verifier)
 }
