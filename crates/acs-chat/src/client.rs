@@ -2,7 +2,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acs_http::{Endpoint, HttpClient, RetryPolicy};
+use acs_http::{Endpoint, HttpClient, HttpClientOptions, RetryPolicy};
 use acs_refresh::CommunicationTokenCredential;
 use http::Method;
 
@@ -64,9 +64,7 @@ impl ChatClient {
             endpoint: endpoint.to_owned(),
             credential,
             api_version: DEFAULT_API_VERSION.to_owned(),
-            http: None,
-            retry_policy: None,
-            request_timeout: None,
+            http: HttpClientOptions::default(),
         }
     }
 
@@ -243,9 +241,7 @@ pub struct ChatClientBuilder {
     endpoint: String,
     credential: CommunicationTokenCredential,
     api_version: String,
-    http: Option<HttpClient>,
-    retry_policy: Option<RetryPolicy>,
-    request_timeout: Option<Duration>,
+    http: HttpClientOptions,
 }
 
 impl fmt::Debug for ChatClientBuilder {
@@ -254,8 +250,6 @@ impl fmt::Debug for ChatClientBuilder {
         f.debug_struct("ChatClientBuilder")
             .field("api_version", &self.api_version)
             .field("http", &self.http)
-            .field("retry_policy", &self.retry_policy)
-            .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -272,20 +266,20 @@ impl ChatClientBuilder {
     /// policy applies unless [`retry_policy`](Self::retry_policy) is also set; its timeouts
     /// apply and [`request_timeout`](Self::request_timeout) is ignored.
     pub fn http_client(mut self, http: HttpClient) -> Self {
-        self.http = Some(http);
+        self.http = self.http.http_client(http);
         self
     }
 
     /// The retry policy (default [`RetryPolicy::default`]: 3 retries, exponential delays from
     /// 0.8 s, a 120 s total bound).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry_policy = Some(policy);
+        self.http = self.http.retry_policy(policy);
         self
     }
 
     /// The timeout of each attempt (default 30 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = Some(timeout);
+        self.http = self.http.request_timeout(timeout);
         self
     }
 
@@ -302,24 +296,7 @@ impl ChatClientBuilder {
                 reason: "must not be empty",
             });
         }
-        let http = match (self.http, self.retry_policy) {
-            (Some(http), None) => http,
-            (Some(http), Some(policy)) => HttpClient::builder()
-                .reqwest_client(http.reqwest().clone())
-                .retry_policy(policy)
-                .build()
-                .map_err(ChatError::HttpClient)?,
-            (None, policy) => {
-                let mut builder = HttpClient::builder();
-                if let Some(policy) = policy {
-                    builder = builder.retry_policy(policy);
-                }
-                if let Some(timeout) = self.request_timeout {
-                    builder = builder.request_timeout(timeout);
-                }
-                builder.build().map_err(ChatError::HttpClient)?
-            }
-        };
+        let http = self.http.build().map_err(ChatError::HttpClient)?;
         Ok(ChatClient {
             pipeline: Arc::new(Pipeline {
                 endpoint,

@@ -128,18 +128,31 @@ impl From<StateError> for ApiError {
     }
 }
 
+/// The ACS error body `{"error":{"code","message","target"?,"innererror"?}}`, for the identity
+/// and the chat answers.
+pub(crate) fn error_body(
+    code: &str,
+    message: String,
+    target: Option<&str>,
+    inner: Option<Value>,
+) -> Value {
+    let mut error = Map::new();
+    error.insert("code".to_owned(), Value::from(code));
+    error.insert("message".to_owned(), Value::from(message));
+    if let Some(target) = target {
+        error.insert("target".to_owned(), Value::from(target));
+    }
+    if let Some(inner) = inner {
+        error.insert("innererror".to_owned(), inner);
+    }
+    json!({ "error": error })
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = Map::new();
-        error.insert("code".to_owned(), Value::from(self.code));
-        error.insert("message".to_owned(), Value::from(self.message));
-        if let Some(target) = self.target {
-            error.insert("target".to_owned(), Value::from(target));
-        }
-        if let Some(inner) = self.inner_code {
-            error.insert("innererror".to_owned(), json!({ "code": inner }));
-        }
-        let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
+        let inner = self.inner_code.map(|code| json!({ "code": code }));
+        let body = error_body(self.code, self.message, self.target, inner);
+        let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

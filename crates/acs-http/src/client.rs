@@ -175,3 +175,86 @@ impl HttpClientBuilder {
         })
     }
 }
+
+/// The HTTP settings a service client builder offers: an optional shared [`HttpClient`], a
+/// retry policy and timeouts. Service client builders embed it so each of them resolves these
+/// settings the same way.
+///
+/// Without a shared client, [`build`](Self::build) makes a new [`HttpClient`] with the set
+/// values over its defaults. With one, its connection pool and timeouts are kept (the timeouts
+/// set here are ignored) and a retry policy set here replaces its own.
+///
+/// ```
+/// use std::time::Duration;
+/// use acs_http::{HttpClient, HttpClientOptions, RetryPolicy};
+///
+/// let shared = HttpClient::new()?;
+/// let http = HttpClientOptions::default()
+///     .http_client(shared)
+///     .retry_policy(RetryPolicy::default().max_retries(5))
+///     .request_timeout(Duration::from_secs(10)) // ignored: the shared client's timeouts apply
+///     .build()?;
+/// assert_eq!(http.retry_policy().retries(), 5);
+/// # Ok::<(), acs_http::HttpError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct HttpClientOptions {
+    http: Option<HttpClient>,
+    retry_policy: Option<RetryPolicy>,
+    request_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+}
+
+impl HttpClientOptions {
+    /// Sends through `http` (to share its connection pool). Its retry policy applies unless
+    /// [`retry_policy`](Self::retry_policy) is also set; its own timeouts apply.
+    pub fn http_client(mut self, http: HttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = Some(policy);
+        self
+    }
+
+    /// The timeout of each attempt (default 30 s); ignored with a shared client.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The connection timeout (default 10 s); ignored with a shared client.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The HTTP client these options describe.
+    ///
+    /// # Errors
+    /// [`HttpError::Client`] when reqwest cannot build its client.
+    pub fn build(self) -> Result<HttpClient, HttpError> {
+        match (self.http, self.retry_policy) {
+            (Some(http), None) => Ok(http),
+            (Some(http), Some(policy)) => HttpClient::builder()
+                .reqwest_client(http.client)
+                .retry_policy(policy)
+                .build(),
+            (None, policy) => {
+                let mut builder = HttpClient::builder();
+                if let Some(policy) = policy {
+                    builder = builder.retry_policy(policy);
+                }
+                if let Some(timeout) = self.request_timeout {
+                    builder = builder.request_timeout(timeout);
+                }
+                if let Some(timeout) = self.connect_timeout {
+                    builder = builder.connect_timeout(timeout);
+                }
+                builder.build()
+            }
+        }
+    }
+}

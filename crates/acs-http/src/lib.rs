@@ -15,7 +15,7 @@ pub mod test_util;
 /// `acs-token`.
 pub use acs_token::OffsetDateTime;
 pub use acs_token::Redacted;
-pub use client::{HttpClient, HttpClientBuilder, USER_AGENT};
+pub use client::{HttpClient, HttpClientBuilder, HttpClientOptions, USER_AGENT};
 pub use endpoint::Endpoint;
 pub use error::{BoxError, DecodeError, EndpointError, ExpiresOnError, HttpError, ServiceError};
 pub use error_body::{AcsErrorDetail, AcsErrorResponse, AcsInnerError};

@@ -14,8 +14,11 @@
 //! // ... point the client under test at server.url() ...
 //! # }
 //! ```
+//!
+//! [`DocQuotes`] checks that a documentation page quotes error texts word for word.
 
 use std::collections::VecDeque;
+use std::error::Error;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -306,5 +309,64 @@ impl fmt::Debug for TestServer {
             .field("addr", &self.addr)
             .field("requests", &self.request_count())
             .finish()
+    }
+}
+
+/// Checks that a documentation page quotes error texts word for word, each at the end of a
+/// line, so the page cannot drift from the code. Collect the texts, then [`check`](Self::check)
+/// once to see every missing one.
+///
+/// ```
+/// use acs_http::test_util::DocQuotes;
+///
+/// let page = "- `token has no expiry`\nThe error reads:\n    token has no expiry\n";
+/// let mut quotes = DocQuotes::new(page);
+/// quotes.quotes_text("token has no expiry");
+/// quotes.check();
+/// ```
+#[derive(Debug)]
+pub struct DocQuotes {
+    page: &'static str,
+    missing: Vec<String>,
+}
+
+impl DocQuotes {
+    /// A check against `page` (typically `include_str!` of the page).
+    pub fn new(page: &'static str) -> Self {
+        DocQuotes {
+            page,
+            missing: Vec::new(),
+        }
+    }
+
+    /// Every level of `error`'s `source()` chain must be quoted.
+    pub fn quotes(&mut self, error: &(dyn Error + 'static)) {
+        let mut level = Some(error);
+        while let Some(error) = level {
+            self.quotes_text(&error.to_string());
+            level = error.source();
+        }
+    }
+
+    /// `text` must be quoted; a trailing ` [x-ms-client-request-id: ...]` is left out, as every
+    /// request has its own id.
+    pub fn quotes_text(&mut self, text: &str) {
+        let text = match text.rfind(" [x-ms-client-request-id: ") {
+            Some(at) if text.ends_with(']') => &text[..at],
+            _ => text,
+        };
+        if !self.page.contains(&format!("{text}\n")) {
+            self.missing.push(text.to_owned());
+        }
+    }
+
+    /// # Panics
+    /// When a text given so far is not on the page, listing every such text.
+    pub fn check(self) {
+        assert!(
+            self.missing.is_empty(),
+            "the page does not quote these error texts:\n{}",
+            self.missing.join("\n")
+        );
     }
 }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use acs_auth::{AccessKey, ConnectionString, HmacSigner};
-use acs_http::{BoxError, Endpoint, HttpClient, RetryPolicy, TokenResponse};
+use acs_http::{BoxError, Endpoint, HttpClient, HttpClientOptions, RetryPolicy, TokenResponse};
 use acs_identifiers::CommunicationUserIdentifier;
 use acs_token::AccessToken;
 use http::Method;
@@ -581,10 +581,7 @@ pub struct CommunicationIdentityClientBuilder {
     endpoint: String,
     authentication: Authentication,
     api_version: String,
-    http: Option<HttpClient>,
-    retry_policy: Option<RetryPolicy>,
-    request_timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
+    http: HttpClientOptions,
 }
 
 impl fmt::Debug for CommunicationIdentityClientBuilder {
@@ -595,9 +592,6 @@ impl fmt::Debug for CommunicationIdentityClientBuilder {
             .field("authentication", &self.authentication)
             .field("api_version", &self.api_version)
             .field("http", &self.http)
-            .field("retry_policy", &self.retry_policy)
-            .field("request_timeout", &self.request_timeout)
-            .field("connect_timeout", &self.connect_timeout)
             .finish()
     }
 }
@@ -608,10 +602,7 @@ impl CommunicationIdentityClientBuilder {
             endpoint,
             authentication,
             api_version: DEFAULT_API_VERSION.to_owned(),
-            http: None,
-            retry_policy: None,
-            request_timeout: None,
-            connect_timeout: None,
+            http: HttpClientOptions::default(),
         }
     }
 
@@ -625,26 +616,26 @@ impl CommunicationIdentityClientBuilder {
     /// policy applies unless [`retry_policy`](Self::retry_policy) is also set; the timeouts
     /// of this builder are then ignored (the client's own apply).
     pub fn http_client(mut self, http: HttpClient) -> Self {
-        self.http = Some(http);
+        self.http = self.http.http_client(http);
         self
     }
 
     /// The retry policy (default [`RetryPolicy::default`]: 3 retries, exponential delays from
     /// 0.8 s, a 120 s total bound).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry_policy = Some(policy);
+        self.http = self.http.retry_policy(policy);
         self
     }
 
     /// The timeout of each attempt (default 30 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = Some(timeout);
+        self.http = self.http.request_timeout(timeout);
         self
     }
 
     /// The connection timeout (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
+        self.http = self.http.connect_timeout(timeout);
         self
     }
 
@@ -656,27 +647,7 @@ impl CommunicationIdentityClientBuilder {
     /// when the HTTP client cannot be built.
     pub fn build(self) -> Result<CommunicationIdentityClient, IdentityError> {
         let endpoint = Endpoint::parse(&self.endpoint).map_err(IdentityError::Endpoint)?;
-        let http = match (self.http, self.retry_policy) {
-            (Some(http), None) => http,
-            (Some(http), Some(policy)) => HttpClient::builder()
-                .reqwest_client(http.reqwest().clone())
-                .retry_policy(policy)
-                .build()
-                .map_err(IdentityError::HttpClient)?,
-            (None, policy) => {
-                let mut builder = HttpClient::builder();
-                if let Some(policy) = policy {
-                    builder = builder.retry_policy(policy);
-                }
-                if let Some(timeout) = self.request_timeout {
-                    builder = builder.request_timeout(timeout);
-                }
-                if let Some(timeout) = self.connect_timeout {
-                    builder = builder.connect_timeout(timeout);
-                }
-                builder.build().map_err(IdentityError::HttpClient)?
-            }
-        };
+        let http = self.http.build().map_err(IdentityError::HttpClient)?;
         Ok(CommunicationIdentityClient {
             inner: Arc::new(Inner {
                 endpoint,

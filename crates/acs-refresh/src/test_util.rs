@@ -91,7 +91,8 @@ impl BackgroundTaskProbe {
 ///
 /// `tracing` caches per call site, process-wide, whether anyone listens; a test running in
 /// parallel on a thread without a subscriber can make that "never" before this capture is
-/// installed. Tests that must see events should run in a test binary of their own.
+/// installed. Tests that must see events should run in a test binary of their own, or call
+/// [`interest_in_every_callsite`] first.
 ///
 /// ```
 /// use acs_refresh::test_util::LogCapture;
@@ -127,6 +128,22 @@ impl LogCapture {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         String::from_utf8_lossy(&bytes).into_owned()
     }
+}
+
+/// Makes every `tracing` call site interesting to some subscriber (a global one that discards
+/// everything, installed once per process), so that a [`LogCapture`] sees the events of call
+/// sites that a test on another thread, without a subscriber, reached first: without a global
+/// subscriber such a call site may cache "never interested" and stay silent for the capture.
+pub fn interest_in_every_callsite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let sink = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(std::io::sink)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(sink);
+        tracing::callsite::rebuild_interest_cache();
+    });
 }
 
 impl std::io::Write for LogCapture {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use acs_chat::{
     CommunicationTokenCredential, CreateChatThreadOptions, ListOptions, UpdateChatThreadOptions,
 };
-use acs_http::test_util::{Reply, TestServer};
+use acs_http::test_util::{DocQuotes, Reply, TestServer};
 use acs_refresh::CommunicationTokenRefreshOptions;
 use futures::TryStreamExt;
 use serde_json::json;
@@ -17,43 +17,9 @@ use crate::common::{client, client_with, jwt, message_json, thread};
 
 const PAGE: &str = include_str!("../../../../docs/troubleshooting.md");
 
-#[derive(Default)]
-struct Page {
-    missing: Vec<String>,
-}
-
-impl Page {
-    fn quotes(&mut self, error: &(dyn Error + 'static)) {
-        let mut level = Some(error);
-        while let Some(error) = level {
-            self.quotes_text(&error.to_string());
-            level = error.source();
-        }
-    }
-
-    fn quotes_text(&mut self, text: &str) {
-        // Every request has its own client request id; the page shows lines without it.
-        let text = match text.rfind(" [x-ms-client-request-id: ") {
-            Some(at) if text.ends_with(']') => &text[..at],
-            _ => text,
-        };
-        if !PAGE.contains(&format!("{text}\n")) {
-            self.missing.push(text.to_owned());
-        }
-    }
-
-    fn check(self) {
-        assert!(
-            self.missing.is_empty(),
-            "docs/troubleshooting.md does not quote these error texts:\n{}",
-            self.missing.join("\n")
-        );
-    }
-}
-
 #[tokio::test]
 async fn chat_errors_are_documented() {
-    let mut page = Page::default();
+    let mut page = DocQuotes::new(PAGE);
     let server = TestServer::start().await;
 
     server.enqueue(Reply::acs_error(

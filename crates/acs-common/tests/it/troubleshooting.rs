@@ -22,6 +22,7 @@ use acs_common::identity::{
 use acs_common::token::test_util::{Malformation, TokenBuilder};
 use acs_common::token::{AccessToken, TokenError};
 use acs_emulator::{Clock, Emulator};
+use acs_http::test_util::DocQuotes;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -32,45 +33,9 @@ const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjMyNTAzNjgwMDAw
 /// Payload `{"exp":100}`: expired since 1970.
 const EXPIRED_JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjEwMH0.9i7FNNHHJT8cOzo-yrAUJyBSfJ-tPPk2emcHavOEpWc";
 
-/// Collects the texts of an error and its sources that the page does not quote.
-#[derive(Default)]
-struct Page {
-    missing: Vec<String>,
-}
-
-impl Page {
-    /// Every level of `error`'s chain must appear verbatim on the page.
-    fn quotes(&mut self, error: &(dyn Error + 'static)) {
-        let mut level = Some(error);
-        while let Some(error) = level {
-            self.quotes_text(&error.to_string());
-            level = error.source();
-        }
-    }
-
-    fn quotes_text(&mut self, text: &str) {
-        // Each request's x-ms-client-request-id is a fresh UUID: the page cannot quote it.
-        let text = text
-            .split(" [x-ms-client-request-id: ")
-            .next()
-            .unwrap_or(text);
-        if !PAGE.contains(text) {
-            self.missing.push(text.to_owned());
-        }
-    }
-
-    fn check(self) {
-        assert!(
-            self.missing.is_empty(),
-            "docs/troubleshooting.md does not quote these error texts:\n{}",
-            self.missing.join("\n")
-        );
-    }
-}
-
 #[test]
 fn token_mistakes_are_documented() {
-    let mut page = Page::default();
+    let mut page = DocQuotes::new(PAGE);
     let five_parts = TokenBuilder::new()
         .exp(2_000_000_000)
         .malformed(Malformation::FiveParts)
@@ -129,7 +94,7 @@ fn refreshing(
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn refresher_failures_are_documented() {
-    let mut page = Page::default();
+    let mut page = DocQuotes::new(PAGE);
 
     let expired = refreshing(|| async { Ok::<_, std::io::Error>(EXPIRED_JWT.to_owned()) });
     let error = expired.get_token().await.expect_err("an expired token");
@@ -196,14 +161,14 @@ fn get_token_outside_a_runtime_is_documented() {
     };
     let error = result.expect_err("no runtime");
     assert!(matches!(error, CredentialError::NoRuntime));
-    let mut page = Page::default();
+    let mut page = DocQuotes::new(PAGE);
     page.quotes(&error);
     page.check();
 }
 
 #[test]
 fn scope_errors_are_documented() {
-    let mut page = Page::default();
+    let mut page = DocQuotes::new(PAGE);
     let empty = ExchangeRoute::for_scopes::<&str>(&[]).expect_err("no scopes");
     assert!(matches!(empty, EntraError::EmptyScopes));
     page.quotes(&empty);
@@ -222,7 +187,7 @@ fn scope_errors_are_documented() {
 
 #[test]
 fn connection_string_and_endpoint_errors_are_documented() {
-    let mut page = Page::default();
+    let mut page = DocQuotes::new(PAGE);
     let cases = [
         ("accesskey=pw==", AuthError::MissingEndpoint),
         (
@@ -259,7 +224,7 @@ fn connection_string_and_endpoint_errors_are_documented() {
 
 #[test]
 fn identity_argument_errors_are_documented() {
-    let mut page = Page::default();
+    let mut page = DocQuotes::new(PAGE);
     let error = ""
         .parse::<CommunicationTokenScope>()
         .expect_err("empty scope");
@@ -276,7 +241,7 @@ fn error_message(body: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_errors_are_documented() {
-    let mut page = Page::default();
+    let mut page = DocQuotes::new(PAGE);
     let emulator = Emulator::start().await.expect("the emulator starts");
 
     // 404 after delete.
@@ -377,7 +342,7 @@ impl Clock for HourAhead {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clock_skew_is_documented() {
-    let mut page = Page::default();
+    let mut page = DocQuotes::new(PAGE);
     let emulator = Emulator::builder()
         .clock(HourAhead)
         .start()

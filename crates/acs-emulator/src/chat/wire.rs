@@ -5,10 +5,12 @@ use axum::response::{IntoResponse, Response};
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, StatusCode};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
+
+use crate::handlers::error_body;
 
 use super::store::{
     Message, MessageBody, Metadata, Participant, ReadReceipt, RetentionPolicy, Thread,
@@ -82,19 +84,11 @@ impl ChatFailure {
 
 impl IntoResponse for ChatFailure {
     fn into_response(self) -> Response {
-        let mut error = Map::new();
-        error.insert("code".to_owned(), Value::from(self.code));
-        error.insert("message".to_owned(), Value::from(self.message));
-        if let Some(target) = self.target {
-            error.insert("target".to_owned(), Value::from(target));
-        }
-        if let Some((code, message)) = self.inner {
-            error.insert(
-                "innererror".to_owned(),
-                json!({ "code": code, "message": message }),
-            );
-        }
-        json_answer(self.status, &json!({ "error": error }))
+        let inner = self
+            .inner
+            .map(|(code, message)| json!({ "code": code, "message": message }));
+        let body = error_body(self.code, self.message, self.target.as_deref(), inner);
+        json_answer(self.status, &body)
     }
 }
 

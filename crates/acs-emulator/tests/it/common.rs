@@ -59,6 +59,36 @@ impl Answer {
             .as_str()
             .unwrap_or("<none>")
     }
+
+    /// Asserts the status and the service's error body.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str, inner: &str) {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        assert_eq!(self.error_code(), code, "{}", self.text);
+        assert_eq!(self.inner_code(), inner, "{}", self.text);
+        assert!(self.json["error"]["message"].is_string(), "{}", self.text);
+    }
+
+    /// Asserts the status.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        self
+    }
+
+    /// Reads a response of the emulator.
+    pub async fn read(response: reqwest::Response) -> Answer {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
 }
 
 /// Builds a request to `path_and_query` on `emulator`, signs it as `auth` says, sends it.
@@ -137,16 +167,7 @@ pub async fn send_signed(request: http::Request<Vec<u8>>) -> Answer {
         .execute(request)
         .await
         .expect("the emulator answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.expect("a body");
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        text,
-        json,
-    }
+    Answer::read(response).await
 }
 
 /// The percent-encoded form of an identity ID for a path segment.

@@ -89,18 +89,3 @@ pub fn options(
 pub fn route_of(options: &EntraCommunicationTokenCredentialOptions) -> ExchangeRoute {
     options.route()
 }
-
-/// Makes every tracing callsite interesting to some subscriber, for the tests that capture
-/// logs with a thread's own subscriber. Without a global one, a callsite first reached by a
-/// test on another thread may cache "never interested" and stay silent for the capturing test.
-pub fn interest_in_every_callsite() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let sink = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(std::io::sink)
-            .finish();
-        let _ = tracing::subscriber::set_global_default(sink);
-        tracing::callsite::rebuild_interest_cache();
-    });
-}

@@ -536,7 +536,7 @@ async fn an_entra_token_refused_with_401_is_not_sent_again() {
 
 #[tokio::test(start_paused = true)]
 async fn each_exchange_has_one_client_request_id_on_its_retries_and_in_its_trace_span() {
-    interest_in_every_callsite();
+    acs_refresh::test_util::interest_in_every_callsite();
     let (logs, _guard) = acs_refresh::test_util::LogCapture::install();
     let service = ExchangeService::start().await;
     service

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::common::*;
 use acs_entra::communication_token_credential;
 use acs_http::test_util::Reply;
-use acs_refresh::test_util::LogCapture;
+use acs_refresh::test_util::{LogCapture, interest_in_every_callsite};
 
 #[tokio::test(start_paused = true)]
 async fn no_token_text_in_errors_debug_or_logs() {

@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
+use acs_auth::{ConnectionString, HmacVerifier};
 use acs_emulator::RunningEmulator;
 use acs_http::RetryPolicy;
+use acs_http::test_util::TestServer;
 use acs_identity::{AccessKey, CommunicationIdentityClient, CommunicationIdentityClientBuilder};
 
 /// Retries without waiting, so fault-injection tests take no real time.
@@ -46,17 +48,20 @@ pub fn access_key_text(emulator: &RunningEmulator) -> String {
     key.trim_end_matches(';').to_owned()
 }
 
-/// Makes every tracing callsite interesting to some subscriber, for the tests that capture
-/// logs with a thread's own subscriber. Without a global one, a callsite first reached by a
-/// test on another thread may cache "never interested" and stay silent for the capturing test.
-pub fn interest_in_every_callsite() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let sink = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(std::io::sink)
-            .finish();
-        let _ = tracing::subscriber::set_global_default(sink);
-        tracing::callsite::rebuild_interest_cache();
-    });
+/// A client of the scripted `server` with the key `pw==` and this retry policy, and a verifier
+/// of that key to check the signatures the server received.
+pub fn scripted_client(
+    server: &TestServer,
+    policy: RetryPolicy,
+) -> (CommunicationIdentityClient, HmacVerifier) {
+    let connection_string: ConnectionString = format!("endpoint={}/;accesskey=cHc=", server.url())
+        .parse()
+        .unwrap();
+    let verifier = HmacVerifier::new(connection_string.access_key());
+    let (endpoint, key) = connection_string.into_parts();
+    let client = CommunicationIdentityClient::builder(endpoint, key)
+        .retry_policy(policy)
+        .build()
+        .unwrap();
+    (client, verifier)
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use acs_refresh::test_util::LogCapture;
+use acs_refresh::test_util::{LogCapture, interest_in_every_callsite};
 
 use crate::common::{access_key_text, client_for};
 use acs_emulator::{Emulator, Fault, Route};
@@ -17,7 +17,7 @@ fn assert_free_of(text: &str, secrets: &[&str]) {
 
 #[tokio::test]
 async fn debug_errors_and_logs_hold_no_key_or_token() {
-    crate::common::interest_in_every_callsite();
+    interest_in_every_callsite();
     let (captured, _guard) = LogCapture::install();
 
     let emulator = Emulator::start().await.unwrap();

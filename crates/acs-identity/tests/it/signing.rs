@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use acs_auth::{ConnectionString, HmacVerifier};
 use acs_http::RetryPolicy;
 use acs_http::test_util::{Reply, TestServer};
-use acs_identity::{
-    CommunicationIdentityClient, CommunicationTokenScope, CommunicationUserIdentifier,
-};
+use acs_identity::{CommunicationTokenScope, CommunicationUserIdentifier};
+
+use crate::common::scripted_client;
 
 #[tokio::test(start_paused = true)]
 async fn each_attempt_is_signed_for_what_it_sends() {
@@ -19,15 +18,7 @@ async fn each_attempt_is_signed_for_what_it_sends() {
         200,
         serde_json::json!({"token": "opaque", "expiresOn": "2034-10-04T10:21:29.4729393+00:00"}),
     ));
-    let connection_string: ConnectionString = format!("endpoint={}/;accesskey=cHc=", server.url())
-        .parse()
-        .unwrap();
-    let verifier = HmacVerifier::new(connection_string.access_key());
-    let (endpoint, key) = connection_string.into_parts();
-    let client = CommunicationIdentityClient::builder(endpoint, key)
-        .retry_policy(RetryPolicy::default().without_jitter())
-        .build()
-        .unwrap();
+    let (client, verifier) = scripted_client(&server, RetryPolicy::default().without_jitter());
     let user = CommunicationUserIdentifier::new("8:acs:resource_user 1/ä").unwrap();
 
     let token = client

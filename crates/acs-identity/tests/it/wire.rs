@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use acs_auth::{ConnectionString, HmacVerifier};
 use acs_http::RetryPolicy;
 use acs_http::test_util::{RecordedRequest, Reply, TestServer};
-use acs_identity::{CommunicationIdentityClient, CommunicationTokenScope};
+use acs_identity::CommunicationTokenScope;
+
+use crate::common::scripted_client;
 
 const EXPIRES_ON: &str = "2034-10-04T10:21:29.4729393-07:00";
 
@@ -32,15 +33,7 @@ fn answer(request: &RecordedRequest) -> Reply {
 async fn every_operation_sends_the_reference_request_and_reads_its_status() {
     let server = TestServer::start().await;
     server.respond_with(answer);
-    let connection_string: ConnectionString = format!("endpoint={}/;accesskey=cHc=", server.url())
-        .parse()
-        .unwrap();
-    let verifier = HmacVerifier::new(connection_string.access_key());
-    let (endpoint, key) = connection_string.into_parts();
-    let client = CommunicationIdentityClient::builder(endpoint, key)
-        .retry_policy(RetryPolicy::no_retries())
-        .build()
-        .unwrap();
+    let (client, verifier) = scripted_client(&server, RetryPolicy::no_retries());
 
     let user = client.create_user().await.unwrap();
     assert_eq!(user.id(), "8:acs:r_u");

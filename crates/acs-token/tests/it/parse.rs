@@ -397,21 +397,7 @@ fn payloads_on_both_sides_of_the_stack_buffer_parse() {
 fn with_payload(payload: &[u8]) -> String {
     let jwt = TokenBuilder::new().build();
     let header = jwt.split('.').next().unwrap().to_owned();
-    let encoded = {
-        const ALPHABET: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in payload.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 0x3F) as usize] as char);
-            }
-        }
-        out
-    };
+    let encoded = crate::properties::base64url(payload);
     format!("{header}.{encoded}.c2ln")
 }
 

@@ -4,52 +4,18 @@
 #![allow(dead_code, unreachable_pub)] // Each test module uses a different part of this helper.
 
 use acs_emulator::{ChatLimits, Emulator, ManualClock, RunningEmulator};
-use http::{HeaderMap, Method, StatusCode};
+use http::Method;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
+
+pub use crate::common::Answer;
 
 pub const START: OffsetDateTime = datetime!(2031-02-03 04:05:06 UTC);
 /// The api-version Python 1.3.0 sends.
 pub const V2024: &str = "2024-03-07";
 /// The api-version JavaScript 1.6.0 sends.
 pub const V2025: &str = "2025-03-15";
-
-/// An answer: status, headers and body as JSON (`Null` when empty or not JSON).
-#[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub text: String,
-    pub json: Value,
-}
-
-impl Answer {
-    pub fn error_code(&self) -> &str {
-        self.json["error"]["code"].as_str().unwrap_or("<none>")
-    }
-
-    pub fn inner_code(&self) -> &str {
-        self.json["error"]["innererror"]["code"]
-            .as_str()
-            .unwrap_or("<none>")
-    }
-
-    /// Asserts the status and the service's error body.
-    #[track_caller]
-    pub fn assert_error(&self, status: u16, code: &str, inner: &str) {
-        assert_eq!(self.status.as_u16(), status, "{}", self.text);
-        assert_eq!(self.error_code(), code, "{}", self.text);
-        assert_eq!(self.inner_code(), inner, "{}", self.text);
-        assert!(self.json["error"]["message"].is_string(), "{}", self.text);
-    }
-
-    #[track_caller]
-    pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), status, "{}", self.text);
-        self
-    }
-}
 
 /// A user: raw ID and token.
 #[derive(Debug, Clone)]
@@ -98,16 +64,7 @@ impl Chat {
             request = request.header(*name, *value);
         }
         let response = request.send().await.expect("the emulator answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("a body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            text,
-            json,
-        }
+        Answer::read(response).await
     }
 
     /// A chat call as `user` (api-version 2024-03-07 unless the path has one).
@@ -139,21 +96,34 @@ impl Chat {
         self.call(user, Method::POST, path, Some(body)).await
     }
 
-    /// A signed identity call (HMAC with the emulator's key at the clock's time).
-    async fn identity(&self, path_and_query: &str, body: Value) -> Value {
+    /// A signed identity request (HMAC with the emulator's key at the clock's time).
+    async fn signed(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
         let url = format!("http://{}{}", self.emulator.local_addr(), path_and_query);
-        let mut request = http::Request::post(url)
-            .body(body.to_string().into_bytes())
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(url)
+            .body(body)
             .unwrap();
         self.emulator
             .signer()
             .sign_at(&mut request, self.clock.now_utc())
             .unwrap();
-        let response = self
-            .client
+        self.client
             .execute(reqwest::Request::try_from(request).unwrap())
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// A signed identity call that must succeed; its JSON answer.
+    async fn identity(&self, path_and_query: &str, body: Value) -> Value {
+        let response = self
+            .signed(Method::POST, path_and_query, body.to_string().into_bytes())
+            .await;
         assert!(response.status().is_success(), "{}", response.status());
         response.json().await.unwrap_or(Value::Null)
     }
@@ -188,21 +158,11 @@ impl Chat {
     }
 
     pub async fn delete_identity(&self, user: &User) {
-        let url = format!(
-            "http://{}/identities/{}?api-version=2023-10-01",
-            self.emulator.local_addr(),
+        let path = format!(
+            "/identities/{}?api-version=2023-10-01",
             user.id.replace(':', "%3A")
         );
-        let mut request = http::Request::delete(url).body(Vec::new()).unwrap();
-        self.emulator
-            .signer()
-            .sign_at(&mut request, self.clock.now_utc())
-            .unwrap();
-        let response = self
-            .client
-            .execute(reqwest::Request::try_from(request).unwrap())
-            .await
-            .unwrap();
+        let response = self.signed(Method::DELETE, &path, Vec::new()).await;
         assert_eq!(response.status(), 204);
     }
 
