@@ -607,18 +607,24 @@ impl RunningEmulator {
             .count()
     }
 
-    /// How many tokens were minted for `identity_id` (a raw ID such as `8:acs:...`).
+    /// How many tokens were minted for `identity_id` (a raw ID such as `8:acs:...`). Tokens of
+    /// identities derived from an Entra exchange are not counted: those identities cost no
+    /// memory until they are revoked or deleted.
     pub fn tokens_issued(&self, identity_id: &str) -> usize {
         self.shared.tokens_issued(identity_id)
     }
 
-    /// The raw IDs of every identity known (created, or met through an Entra exchange),
-    /// including deleted ones, sorted.
+    /// The raw IDs of every identity stored, including deleted ones, sorted: the created ones,
+    /// and those derived from an Entra exchange once revoked or deleted. A derived identity
+    /// that was never changed is live (see [`identity_state`](Self::identity_state)) without
+    /// being stored, so that distinct bearer tokens on the exchange routes cost no memory.
     pub fn identities(&self) -> Vec<String> {
         self.shared.identity_ids()
     }
 
-    /// Whether `identity_id` exists, was deleted, or (`None`) was never known here.
+    /// Whether `identity_id` exists, was deleted, or (`None`) was never known here. Every ID an
+    /// Entra exchange on this resource gives exists until deleted, whether or not it was
+    /// exchanged yet.
     pub fn identity_state(&self, identity_id: &str) -> Option<IdentityState> {
         self.shared.identity_state(identity_id)
     }

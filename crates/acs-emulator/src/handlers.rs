@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
+use crate::derived;
 use crate::fault::{Fault, INJECTABLE_STATUSES};
 use crate::jwt::{self, format_expires_on};
 use crate::route::{Target, api_version, match_route};
@@ -779,17 +780,16 @@ fn exchange_entra_token(shared: &Shared, route: Route, bearer: &str) -> Answer {
         let tenant = guid_claim("tid", "tenant")?;
         let user = guid_claim("oid", "user")?;
         (
-            format!("8:acs:{resource}_{tenant}_{user}"),
+            derived::teams_extension_user_id(resource, &tenant, &user),
             vec!["voip".to_owned()],
         )
     } else {
-        let user = jwt::derived_uuid(&["entra", tenant, subject]);
         (
-            format!("8:acs:{resource}_0000002{}", &user[7..]),
+            derived::entra_user_id(resource, tenant, subject),
             vec!["chat".to_owned(), "voip".to_owned()],
         )
     };
-    shared.ensure_identity(&id)?;
+    // Derived identities are live without being stored: this fails only for a deleted one.
     let lifetime = shared.lifetime(None, shared.settings.exchange_lifetime);
     let minted = shared.issue_token(&id, &scopes, lifetime)?;
     let answer = json!({ "identity": { "id": id }, "accessToken": token_json(&minted) });

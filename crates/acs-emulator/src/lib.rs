@@ -2,6 +2,7 @@
 
 mod chat;
 mod clock;
+mod derived;
 mod emulator;
 mod error;
 mod fault;

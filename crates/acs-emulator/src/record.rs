@@ -46,7 +46,7 @@ pub enum TokenStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum IdentityState {
-    /// Created (or met through an Entra exchange) and not deleted.
+    /// Created, or derived from an Entra exchange, and not deleted.
     Active,
     /// Deleted: operations on it answer 404.
     Deleted,

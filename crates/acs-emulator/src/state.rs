@@ -64,6 +64,8 @@ impl std::fmt::Debug for Shared {
 
 #[derive(Default)]
 struct Inner {
+    /// Created identities, and those derived from an Entra exchange once revoked or deleted.
+    /// A derived identity that is not here is live with no revocations (see [`crate::derived`]).
     identities: HashMap<String, Identity>,
     /// The latest requests, oldest first, at most `Settings::request_log_capacity`.
     requests: VecDeque<RequestRecord>,
@@ -142,20 +144,34 @@ impl Shared {
 
     /// Registers a new identity.
     pub(crate) fn create_identity(&self) -> Result<String, StateError> {
-        let id = self.new_user_id();
+        let mut id = self.new_user_id();
+        // A random ID passes as derived once in 2^48 tries; it would then not be counted.
+        while self.is_derived(&id) {
+            id = self.new_user_id();
+        }
         self.change_identity(&id, true, |_| {})?;
         Ok(id)
     }
 
-    /// Registers `id` if it is new (identities met through an Entra exchange); fails if it was
-    /// deleted.
-    pub(crate) fn ensure_identity(&self, id: &str) -> Result<(), StateError> {
-        self.change_identity(id, true, |_| {}).map(drop)
+    /// Whether `id` is one an Entra exchange on this resource gives.
+    fn is_derived(&self, id: &str) -> bool {
+        crate::derived::is_derived(&self.settings.resource_id, id)
     }
 
-    /// Applies `change` to the live identity `id` (or to a new one, when `create` and it was
-    /// never known), writing it to the data directory first when there is one: a change that
-    /// cannot be made durable is not made.
+    /// The identity `id` as it is now: as stored, or, for a derived ID never stored, live with
+    /// no revocations. `None` when it was never known here.
+    fn current(&self, inner: &Inner, id: &str) -> Option<Identity> {
+        inner
+            .identities
+            .get(id)
+            .copied()
+            .or_else(|| self.is_derived(id).then(Identity::default))
+    }
+
+    /// Applies `change` to the live identity `id` (or to a new one, when `create`), storing it,
+    /// and writing it to the data directory first when there is one (a change that cannot be
+    /// made durable is not made). A derived identity that `change` leaves as it was is not
+    /// stored, so exchanges alone cost no memory.
     fn change_identity(
         &self,
         id: &str,
@@ -163,15 +179,17 @@ impl Shared {
         change: impl FnOnce(&mut Identity),
     ) -> Result<Identity, StateError> {
         let mut inner = self.lock();
-        let (current, known) = match inner.identities.get(id) {
-            Some(identity) if identity.deleted => return Err(StateError::NotFound),
-            Some(identity) => (*identity, true),
-            None if create => (Identity::default(), false),
-            None => return Err(StateError::NotFound),
+        let current = if create {
+            Identity::default()
+        } else {
+            match self.current(&inner, id) {
+                Some(identity) if !identity.deleted => identity,
+                _ => return Err(StateError::NotFound),
+            }
         };
         let mut changed = current;
         change(&mut changed);
-        if changed != current || !known {
+        if changed != current || create {
             if let Some(store) = &self.store {
                 store
                     .put_identity(id, &changed)
@@ -189,14 +207,20 @@ impl Shared {
             .unwrap_or_else(|| requested_minutes.map_or(default, Duration::minutes))
     }
 
-    /// Mints a token for the existing identity `id`.
+    /// Mints a token for the live identity `id`. Tokens of derived identities are not counted,
+    /// so that minting them stores nothing.
     pub(crate) fn issue_token(
         &self,
         id: &str,
         scopes: &[String],
         lifetime: Duration,
     ) -> Result<Minted, StateError> {
-        let identity = self.change_identity(id, false, |identity| identity.tokens_issued += 1)?;
+        let counted = !self.is_derived(id);
+        let identity = self.change_identity(id, false, |identity| {
+            if counted {
+                identity.tokens_issued += 1;
+            }
+        })?;
         let revocation = identity.revocation;
         let skype_id = id.strip_prefix("8:").unwrap_or(id);
         Ok(self.mint(skype_id, scopes, lifetime, revocation))
@@ -244,7 +268,7 @@ impl Shared {
     }
 
     pub(crate) fn identity_state(&self, id: &str) -> Option<IdentityState> {
-        self.lock().identities.get(id).map(|identity| {
+        self.current(&self.lock(), id).map(|identity| {
             if identity.deleted {
                 IdentityState::Deleted
             } else {
@@ -289,7 +313,8 @@ impl Shared {
         self.store.is_some()
     }
 
-    /// How many identities are known (deleted ones included).
+    /// How many identities are stored (deleted ones included): created ones, and derived ones
+    /// once revoked or deleted.
     pub(crate) fn identity_count(&self) -> usize {
         self.lock().identities.len()
     }
@@ -313,6 +338,7 @@ impl Shared {
             .get("exp")
             .and_then(Value::as_i64)
             .unwrap_or_default();
+        // A derived identity that is not stored is live with no revocations.
         if let Some(identity) = self.lock().identities.get(&format!("8:{skype_id}")) {
             if identity.deleted {
                 return TokenStatus::IdentityDeleted;

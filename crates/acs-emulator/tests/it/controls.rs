@@ -203,8 +203,14 @@ async fn strict_auth_takes_hmac_on_identity_routes_and_entra_shaped_tokens_on_ex
     }
     let answer = send(&emulator, Method::POST, entra, b"{}", Auth::Bearer(shaped)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-    // Garbage made no identity: the one created with HMAC and the exchanged one.
-    assert_eq!(emulator.identities().len(), 2);
+    // Garbage made no identity: only the one created with HMAC is stored; the exchanged one is
+    // live without being stored.
+    assert_eq!(emulator.identities().len(), 1);
+    let exchanged = answer.json["identity"]["id"].as_str().unwrap();
+    assert_eq!(
+        emulator.identity_state(exchanged),
+        Some(acs_emulator::IdentityState::Active)
+    );
 
     // The default stays lenient (documented): a bearer token is taken on identity routes.
     let lenient = Emulator::start().await.unwrap();

@@ -281,3 +281,61 @@ async fn chat_threads_survive_a_restart() {
     );
     let _ = alice;
 }
+
+/// Exchanged identities reach the data directory only once revoked or deleted, and then keep
+/// that state across a restart.
+#[tokio::test]
+async fn exchanged_identities_are_kept_only_once_changed() {
+    let dir = ScratchDir::new("exchanged");
+    let emulator = Emulator::builder().data_dir(&dir.0).start().await.unwrap();
+    let entra = "/access/entra/:exchangeAccessToken?api-version=2025-03-02-preview";
+    let mut exchanged = Vec::new();
+    for bearer in ["opaque-one", "opaque-two", "opaque-three"] {
+        let answer = send(
+            &emulator,
+            Method::POST,
+            entra,
+            b"{}",
+            Auth::Bearer(bearer.into()),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        let id = answer.json["identity"]["id"].as_str().unwrap().to_owned();
+        let token = answer.json["accessToken"]["token"].as_str().unwrap();
+        exchanged.push((id, token.to_owned()));
+    }
+    let revoke = format!(
+        "/identities/{}/:revokeAccessTokens?{V}",
+        encode(&exchanged[1].0)
+    );
+    let answer = send(&emulator, Method::POST, &revoke, b"", hmac_now()).await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT);
+    let delete = format!("/identities/{}?{V}", encode(&exchanged[2].0));
+    let answer = send(&emulator, Method::DELETE, &delete, b"", hmac_now()).await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT);
+    emulator.shutdown().await;
+
+    let emulator = Emulator::builder().data_dir(&dir.0).start().await.unwrap();
+    let mut changed = vec![exchanged[1].0.clone(), exchanged[2].0.clone()];
+    changed.sort();
+    assert_eq!(emulator.identities(), changed);
+    assert_eq!(
+        emulator.identity_state(&exchanged[0].0),
+        Some(IdentityState::Active)
+    );
+    assert_eq!(emulator.token_status(&exchanged[0].1), TokenStatus::Valid);
+    assert_eq!(emulator.token_status(&exchanged[1].1), TokenStatus::Revoked);
+    assert_eq!(
+        emulator.token_status(&exchanged[2].1),
+        TokenStatus::IdentityDeleted
+    );
+    let again = send(
+        &emulator,
+        Method::POST,
+        entra,
+        b"{}",
+        Auth::Bearer("opaque-three".into()),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.text);
+}

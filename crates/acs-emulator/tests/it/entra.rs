@@ -5,7 +5,7 @@ use crate::common;
 use crate::common::{Auth, encode, keys, send};
 use acs_emulator::{
     ENTRA_EXCHANGE_API_VERSION, Emulator, IdentityState, ManualClock, RunningEmulator,
-    TEAMS_EXTENSION_EXCHANGE_API_VERSION,
+    TEAMS_EXTENSION_EXCHANGE_API_VERSION, TokenStatus,
 };
 use acs_identifiers::{CommunicationIdentifier, CommunicationIdentifierKind};
 use acs_token::TokenClaims;
@@ -78,8 +78,10 @@ async fn the_entra_route_answers_identity_and_token() {
         TokenClaims::decode(answer.json["accessToken"]["token"].as_str().unwrap()).unwrap();
     assert_eq!(claims.skype_id.as_deref(), id.strip_prefix("8:"));
     assert_eq!(claims.expires_on, START + Duration::hours(1));
-    assert_eq!(emulator.tokens_issued(id), 1);
+    // Exchanged identities are live without being stored, and their tokens are not counted.
     assert_eq!(emulator.identity_state(id), Some(IdentityState::Active));
+    assert_eq!(emulator.tokens_issued(id), 0);
+    assert!(emulator.identities().is_empty());
 }
 
 #[tokio::test]
@@ -103,7 +105,6 @@ async fn the_same_entra_user_maps_to_the_same_identity() {
     let bob = id_of(exchange(&emulator, ENTRA, &entra_token("bob")).await);
     assert_eq!(alice, alice_again);
     assert_ne!(alice, bob);
-    assert_eq!(emulator.tokens_issued(&alice), 2);
 
     // A token that is not a readable JWT is keyed on its text.
     let opaque = id_of(exchange(&emulator, ENTRA, "opaque-entra-token").await);
@@ -257,6 +258,102 @@ async fn teams_extension_ids_take_only_guid_claims() {
         upper.json["identity"]["id"],
         format!("8:acs:bbbcbc1e-9f06-482a-b5d8-20e3f26ef0cd_{TENANT}_{ERIN}")
     );
-    // Only identities from good claims were made.
-    assert_eq!(emulator.identities().len(), 1);
+    // Exchanged identities are not stored; the one from good claims is live.
+    assert!(emulator.identities().is_empty());
+    let id = upper.json["identity"]["id"].as_str().unwrap();
+    assert_eq!(emulator.identity_state(id), Some(IdentityState::Active));
+}
+
+/// Issue 14: garbage bearers on the exchange routes must not cost memory. An identity derived
+/// from an exchange is stored only once something about it changes (a revocation, a deletion),
+/// and stays a real identity until then.
+#[tokio::test]
+async fn distinct_garbage_bearers_store_no_identities_and_exchanged_ones_stay_real() {
+    const GARBAGE: usize = 3000;
+    let clock = ManualClock::new(START);
+    let emulator = emulator(&clock).await;
+    let client = reqwest::Client::new();
+    for n in 0..GARBAGE {
+        let path = if n % 2 == 0 { ENTRA } else { TEAMS };
+        let answer = client
+            .post(format!("http://{}{path}", emulator.local_addr()))
+            .bearer_auth(format!("garbage-bearer-{n}"))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "bearer {n}");
+    }
+    let health = send(&emulator, Method::GET, "/_emulator/health", b"", Auth::None).await;
+    assert_eq!(health.json["identities"], 0, "{}", health.text);
+    assert!(emulator.identities().is_empty());
+
+    // Exchanged identities are still live identities: tokens are valid, they can join chats
+    // (identity_state) and be given tokens on the identity routes.
+    let mut ids = Vec::new();
+    for (path, bearer) in [(ENTRA, entra_token(CAROL)), (TEAMS, entra_token(ERIN))] {
+        let answer = exchange(&emulator, path, &bearer).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        let id = answer.json["identity"]["id"].as_str().unwrap().to_owned();
+        let token = answer.json["accessToken"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(emulator.identity_state(&id), Some(IdentityState::Active));
+        assert_eq!(emulator.token_status(&token), TokenStatus::Valid);
+        let issued = send(
+            &emulator,
+            Method::POST,
+            &format!(
+                "/identities/{}/:issueAccessToken?api-version=2025-06-30",
+                encode(&id)
+            ),
+            br#"{"scopes":["chat"]}"#,
+            Auth::Bearer("admin".into()),
+        )
+        .await;
+        assert_eq!(issued.status, StatusCode::OK, "{}", issued.text);
+        ids.push((path, bearer, id, token));
+    }
+    assert!(emulator.identities().is_empty());
+
+    // Revoking one stores it: its earlier tokens fail, a new exchange gives a valid token.
+    let (path, bearer, id, token) = &ids[0];
+    let revoked = send(
+        &emulator,
+        Method::POST,
+        &format!(
+            "/identities/{}/:revokeAccessTokens?api-version=2025-06-30",
+            encode(id)
+        ),
+        b"",
+        Auth::Bearer("admin".into()),
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.text);
+    assert_eq!(emulator.token_status(token), TokenStatus::Revoked);
+    assert_eq!(emulator.identities(), std::slice::from_ref(id));
+    let again = exchange(&emulator, path, bearer).await;
+    assert_eq!(again.json["identity"]["id"], id.as_str());
+    let fresh = again.json["accessToken"]["token"].as_str().unwrap();
+    assert_eq!(emulator.token_status(fresh), TokenStatus::Valid);
+
+    // Deleting the other one stores it as deleted: its tokens fail, and the exchange answers 404.
+    let (path, bearer, id, token) = &ids[1];
+    let deleted = send(
+        &emulator,
+        Method::DELETE,
+        &format!("/identities/{}?api-version=2025-06-30", encode(id)),
+        b"",
+        Auth::Bearer("admin".into()),
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    assert_eq!(emulator.token_status(token), TokenStatus::IdentityDeleted);
+    assert_eq!(emulator.identity_state(id), Some(IdentityState::Deleted));
+    let after = exchange(&emulator, path, bearer).await;
+    assert_eq!(after.status, StatusCode::NOT_FOUND, "{}", after.text);
+    let health = send(&emulator, Method::GET, "/_emulator/health", b"", Auth::None).await;
+    assert_eq!(health.json["identities"], 2, "{}", health.text);
 }
