@@ -127,22 +127,30 @@ pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T,
 /// `instant` as the service writes it: UTC, whole seconds, `Z`.
 pub(crate) fn format_time(instant: OffsetDateTime) -> String {
     instant
-        .to_offset(time::UtcOffset::UTC)
-        .format(format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-        ))
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+        .checked_to_offset(time::UtcOffset::UTC)
+        .and_then(|utc| {
+            utc.format(format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
-/// An RFC 3339 date-time from a request; a 400 naming `target` otherwise.
+/// An RFC 3339 date-time from a request, in UTC; a 400 naming `target` otherwise. An offset can
+/// carry a valid text past the year 9999 in UTC (`9999-12-31T23:59:59-01:00`): refused here, as
+/// it could not be written back.
 pub(crate) fn parse_time(text: &str, target: &str) -> Result<OffsetDateTime, ChatFailure> {
-    OffsetDateTime::parse(text.trim(), &Rfc3339).map_err(|_| {
-        ChatFailure::bad_request(
-            "InvalidDateTime",
-            target,
-            format!("{target} must be an RFC 3339 date-time such as 2024-01-02T03:04:05Z."),
-        )
-    })
+    OffsetDateTime::parse(text.trim(), &Rfc3339)
+        .ok()
+        .and_then(|instant| instant.checked_to_offset(time::UtcOffset::UTC))
+        .ok_or_else(|| {
+            ChatFailure::bad_request(
+                "InvalidDateTime",
+                target,
+                format!("{target} must be an RFC 3339 date-time such as 2024-01-02T03:04:05Z."),
+            )
+        })
 }
 
 // ---- identifiers ----

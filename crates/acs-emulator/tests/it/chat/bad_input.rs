@@ -364,3 +364,48 @@ async fn unemulated_acs_services_are_named_in_their_404() {
     let answer = chat.raw(Method::POST, "/nothing", &[], Vec::new()).await;
     answer.assert_error(404, "NotFound", "<none>");
 }
+
+#[tokio::test]
+async fn a_share_history_time_whose_utc_is_past_year_9999_is_answered_not_a_panic() {
+    let chat = Chat::start().await;
+    let alice = chat.user().await;
+    let bob = chat.user().await;
+    // Valid RFC 3339, but 9999-12-31T23:59:59-01:00 is in the year 10000 in UTC.
+    let created = chat
+        .post(
+            &alice,
+            "/chat/threads",
+            json!({ "topic": "t", "participants": [
+                { "communicationIdentifier": { "rawId": alice.id } },
+                { "communicationIdentifier": { "rawId": bob.id }, "shareHistoryTime": "9999-12-31T23:59:59-01:00" },
+            ] }),
+        )
+        .await;
+    created.assert_error(400, "BadRequest", "InvalidDateTime");
+    assert_eq!(
+        created.json["error"]["target"],
+        "participants[1].shareHistoryTime"
+    );
+    // Nothing was stored that could not be written back: the thread's lists answer.
+    let thread = chat.thread(&alice, &[&bob]).await;
+    let path = thread_path(&thread);
+    chat.post(
+        &alice,
+        &format!("{path}/participants/:add"),
+        json!({ "participants": [{ "communicationIdentifier": { "rawId": bob.id }, "shareHistoryTime": "9999-12-31T23:59:59-01:00" }] }),
+    )
+    .await
+    .assert_error(400, "BadRequest", "InvalidDateTime");
+    chat.get(
+        &alice,
+        &format!("{path}/messages?startTime=9999-12-31T23:59:59-01:00"),
+    )
+    .await
+    .assert_error(400, "BadRequest", "InvalidDateTime");
+    chat.get(&alice, &format!("{path}/participants"))
+        .await
+        .assert_status(200);
+    chat.get(&alice, &format!("{path}/messages"))
+        .await
+        .assert_status(200);
+}
