@@ -37,7 +37,8 @@ pub(crate) fn format_time(at: OffsetDateTime) -> Option<String> {
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    let utc = at.to_offset(time::UtcOffset::UTC);
+    // An instant in the year 9999 at a negative offset can be past it in UTC.
+    let utc = at.checked_to_offset(time::UtcOffset::UTC)?;
     (0..=9999)
         .contains(&utc.year())
         .then(|| utc.format(&format).ok())

@@ -344,3 +344,26 @@ async fn service_next_links_are_followed_verbatim() {
         assert_eq!(followed.query.as_deref(), Some(query));
     }
 }
+
+#[tokio::test]
+async fn a_start_time_whose_utc_is_past_year_9999_is_refused_not_a_panic() {
+    let server = TestServer::start().await;
+    let thread = thread(&server);
+    // Within the year 9999 in its own offset, in the year 10000 in UTC.
+    let error = thread
+        .list_messages(ListOptions::new().start_time(datetime!(9999-12-31 23:59 -01:00)))
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(
+            error,
+            ChatError::InvalidArgument {
+                argument: "start_time",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(server.request_count(), 0);
+}

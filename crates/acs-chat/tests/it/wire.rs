@@ -564,3 +564,19 @@ async fn arguments_are_checked_before_sending() {
     }
     assert_eq!(server.request_count(), 0);
 }
+
+#[tokio::test]
+async fn a_share_history_time_whose_utc_is_past_year_9999_is_refused_not_a_panic() {
+    let server = TestServer::start().await;
+    let participant =
+        ChatParticipant::new(user(2)).share_history_time(datetime!(9999-12-31 23:59 -01:00));
+    let error = thread(&server)
+        .add_participants([participant])
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(error, ChatError::InvalidArgument { .. }),
+        "{error:?}"
+    );
+    assert_eq!(server.request_count(), 0);
+}
