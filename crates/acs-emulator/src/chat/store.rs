@@ -61,6 +61,20 @@ pub(crate) enum MessageBody {
     },
 }
 
+impl MessageBody {
+    /// Bytes of its text, as counted in the storage budget.
+    fn stored_bytes(&self) -> usize {
+        match self {
+            MessageBody::User { content } => content.as_ref().map_or(0, String::len),
+            MessageBody::Topic { topic, initiator } => topic.len() + initiator.len(),
+            MessageBody::Participants {
+                participants,
+                initiator,
+            } => participants.iter().map(participant_bytes).sum::<usize>() + initiator.len(),
+        }
+    }
+}
+
 /// One message of a thread.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Message {
@@ -84,16 +98,8 @@ pub(crate) struct Message {
 impl Message {
     /// Bytes this message is counted for in the storage budget.
     fn stored_bytes(&self) -> usize {
-        let text = match &self.body {
-            MessageBody::User { content } => content.as_ref().map_or(0, String::len),
-            MessageBody::Topic { topic, initiator } => topic.len() + initiator.len(),
-            MessageBody::Participants {
-                participants,
-                initiator,
-            } => participants.iter().map(participant_bytes).sum::<usize>() + initiator.len(),
-        };
         MESSAGE_OVERHEAD
-            + text
+            + self.body.stored_bytes()
             + self.sender.as_ref().map_or(0, String::len)
             + self.sender_display_name.as_ref().map_or(0, String::len)
             + metadata_bytes(&self.metadata)
@@ -363,6 +369,21 @@ impl ChatData {
         Ok(id)
     }
 
+    /// Checks that a system message with `body` fits in `thread_id`, before the change it
+    /// reports is made: a change refused by a limit is not made.
+    fn system_message_fits(
+        &self,
+        limits: &ChatLimits,
+        thread_id: &str,
+        body: &MessageBody,
+    ) -> Result<(), StoreError> {
+        let thread = self
+            .threads
+            .get(thread_id)
+            .ok_or(StoreError::ThreadNotFound)?;
+        self.reserve(limits, MESSAGE_OVERHEAD + body.stored_bytes(), thread)
+    }
+
     fn system_message(
         &mut self,
         limits: &ChatLimits,
@@ -520,6 +541,15 @@ impl ChatData {
             metadata,
             retention_policy,
         } = changes;
+        let current = &self.member_thread(thread_id, caller)?.topic;
+        let new_topic = topic.filter(|topic| topic != current);
+        let topic_message = new_topic.as_ref().map(|topic| MessageBody::Topic {
+            topic: topic.clone(),
+            initiator: caller.to_owned(),
+        });
+        if let Some(body) = &topic_message {
+            self.system_message_fits(limits, thread_id, body)?;
+        }
         let thread = self.member_thread_mut(thread_id, caller)?;
         if let Some(metadata) = metadata {
             thread.metadata = metadata;
@@ -527,23 +557,13 @@ impl ChatData {
         if let Some(policy) = retention_policy {
             thread.retention_policy = Some(policy);
         }
-        match topic {
-            Some(topic) if topic != thread.topic => {
-                thread.topic = topic.clone();
-                self.system_message(
-                    limits,
-                    thread_id,
-                    now,
-                    MessageKind::TopicUpdated,
-                    MessageBody::Topic {
-                        topic,
-                        initiator: caller.to_owned(),
-                    },
-                )?;
-                Ok(())
-            }
-            _ => Ok(()),
+        if let Some(topic) = new_topic {
+            thread.topic = topic;
         }
+        if let Some(body) = topic_message {
+            self.system_message(limits, thread_id, now, MessageKind::TopicUpdated, body)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn send_message(
@@ -671,23 +691,19 @@ impl ChatData {
                 limit: limits.max_participants_per_thread,
             });
         }
+        let body = MessageBody::Participants {
+            participants: participants.clone(),
+            initiator: caller.to_owned(),
+        };
+        self.system_message_fits(limits, thread_id, &body)?;
         let thread = self.member_thread_mut(thread_id, caller)?;
-        for participant in &participants {
+        for participant in participants {
             if !thread.members_ever.contains(&participant.raw_id) {
                 thread.members_ever.push(participant.raw_id.clone());
             }
-            thread.participants.push(participant.clone());
+            thread.participants.push(participant);
         }
-        self.system_message(
-            limits,
-            thread_id,
-            now,
-            MessageKind::ParticipantAdded,
-            MessageBody::Participants {
-                participants,
-                initiator: caller.to_owned(),
-            },
-        )?;
+        self.system_message(limits, thread_id, now, MessageKind::ParticipantAdded, body)?;
         Ok(())
     }
 
@@ -700,7 +716,7 @@ impl ChatData {
         caller: &str,
         removed: &str,
     ) -> Result<(), StoreError> {
-        let thread = self.member_thread_mut(thread_id, caller)?;
+        let thread = self.member_thread(thread_id, caller)?;
         let Some(index) = thread
             .participants
             .iter()
@@ -708,7 +724,13 @@ impl ChatData {
         else {
             return Ok(());
         };
-        let participant = thread.participants.remove(index);
+        let body = MessageBody::Participants {
+            participants: vec![thread.participants[index].clone()],
+            initiator: caller.to_owned(),
+        };
+        self.system_message_fits(limits, thread_id, &body)?;
+        let thread = self.member_thread_mut(thread_id, caller)?;
+        thread.participants.remove(index);
         thread
             .read_receipts
             .retain(|receipt| receipt.reader != removed);
@@ -717,10 +739,7 @@ impl ChatData {
             thread_id,
             now,
             MessageKind::ParticipantRemoved,
-            MessageBody::Participants {
-                participants: vec![participant],
-                initiator: caller.to_owned(),
-            },
+            body,
         )?;
         Ok(())
     }

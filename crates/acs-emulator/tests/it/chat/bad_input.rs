@@ -409,3 +409,59 @@ async fn a_share_history_time_whose_utc_is_past_year_9999_is_answered_not_a_pani
         .await
         .assert_status(200);
 }
+
+#[tokio::test]
+async fn a_change_refused_by_a_limit_is_not_made() {
+    let chat = Chat::with_limits(ChatLimits::default().max_messages_per_thread(3)).await;
+    let alice = chat.user().await;
+    let bob = chat.user().await;
+    let carol = chat.user().await;
+    let thread = chat.thread(&alice, &[&bob]).await;
+    let path = thread_path(&thread);
+    // Two system messages and one more: the thread is full, so no system message fits.
+    chat.send(&alice, &thread, "1").await;
+    let topic_before = chat.get(&alice, &path).await.json["topic"].clone();
+
+    chat.call(
+        &alice,
+        Method::PATCH,
+        &path,
+        Some(json!({ "topic": "renamed" })),
+    )
+    .await
+    .assert_error(400, "BadRequest", "LimitExceeded");
+    chat.post(
+        &alice,
+        &format!("{path}/participants/:add"),
+        json!({ "participants": [participant(&carol.id)] }),
+    )
+    .await
+    .assert_error(400, "BadRequest", "LimitExceeded");
+    chat.post(
+        &alice,
+        &format!("{path}/participants/:remove"),
+        json!({ "rawId": bob.id }),
+    )
+    .await
+    .assert_error(400, "BadRequest", "LimitExceeded");
+
+    assert_eq!(chat.get(&alice, &path).await.json["topic"], topic_before);
+    let members = chat.get(&alice, &format!("{path}/participants")).await;
+    let mut ids: Vec<String> = members.json["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["communicationIdentifier"]["rawId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    ids.sort();
+    let mut expected = vec![alice.id.clone(), bob.id.clone()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    // Carol was not added, so she cannot read the thread.
+    chat.get(&carol, &path).await.assert_status(403);
+}
