@@ -622,6 +622,7 @@ impl Request<'_> {
                 "SystemMessage",
                 "System messages cannot be edited or deleted.",
             ),
+            StoreError::MessageTooLarge => self.message_too_large(),
             StoreError::Limit { what, limit } => ChatFailure::bad_request(
                 "LimitExceeded",
                 what,
@@ -1007,15 +1008,19 @@ impl Request<'_> {
     }
 
     fn check_message_size(&self, content: &str, metadata: &Metadata) -> Result<(), ChatFailure> {
-        let max = self.limits().max_message_bytes;
-        if content.len() + store::metadata_bytes(metadata) > max {
-            return Err(ChatFailure::bad_request(
-                "MessageTooLarge",
-                "content",
-                format!("The message's content and metadata are larger than {max} bytes."),
-            ));
+        if content.len() + store::metadata_bytes(metadata) > self.limits().max_message_bytes {
+            return Err(self.message_too_large());
         }
         Ok(())
+    }
+
+    fn message_too_large(&self) -> ChatFailure {
+        let max = self.limits().max_message_bytes;
+        ChatFailure::bad_request(
+            "MessageTooLarge",
+            "content",
+            format!("The message's content and metadata are larger than {max} bytes."),
+        )
     }
 
     fn send_message(&self, thread: &str) -> Answer {
@@ -1130,6 +1135,7 @@ impl Request<'_> {
     fn update_message(&self, thread: &str, message: Option<&str>) -> Answer {
         let request: wire::UpdateMessageIn = read_json(self.body)?;
         let message_id = Self::message_id(message)?;
+        // The edit alone is checked here; the message it makes, in the store.
         self.check_message_size(
             request.content.as_deref().unwrap_or_default(),
             request.metadata.as_ref().unwrap_or(&Metadata::new()),

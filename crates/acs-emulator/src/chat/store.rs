@@ -242,6 +242,9 @@ pub(crate) enum StoreError {
     MessageNotFound,
     /// A system message cannot be edited or deleted.
     SystemMessage,
+    /// An edit would make the message's content and metadata larger than
+    /// [`ChatLimits::max_message_bytes`].
+    MessageTooLarge,
     /// A limit of [`ChatLimits`] would be passed: which, and its value.
     Limit {
         what: &'static str,
@@ -623,6 +626,9 @@ impl ChatData {
             + metadata
                 .as_ref()
                 .map_or(metadata_bytes(&message.metadata), metadata_bytes);
+        if after > limits.max_message_bytes {
+            return Err(StoreError::MessageTooLarge);
+        }
         if after > before && stored_bytes + (after - before) > limits.max_stored_bytes {
             return Err(StoreError::Limit {
                 what: "stored bytes",

@@ -465,3 +465,43 @@ async fn a_change_refused_by_a_limit_is_not_made() {
     // Carol was not added, so she cannot read the thread.
     chat.get(&carol, &path).await.assert_status(403);
 }
+
+#[tokio::test]
+async fn an_edit_cannot_grow_a_message_past_its_size_limit() {
+    let chat = Chat::start().await;
+    let alice = chat.user().await;
+    let thread = chat.thread(&alice, &[]).await;
+    let path = thread_path(&thread);
+    let sent = chat
+        .post(
+            &alice,
+            &format!("{path}/messages"),
+            json!({ "content": "x".repeat(20 * 1024), "metadata": { "k": "v".repeat(4 * 1024) } }),
+        )
+        .await;
+    sent.assert_status(201);
+    let message = format!("{path}/messages/{}", sent.json["id"].as_str().unwrap());
+    // Each edit alone is small enough; the message it would make is not.
+    for edit in [
+        json!({ "metadata": { "k": "w".repeat(10 * 1024) } }),
+        json!({ "content": "y".repeat(25 * 1024) }),
+    ] {
+        chat.call(&alice, Method::PATCH, &message, Some(edit))
+            .await
+            .assert_error(400, "BadRequest", "MessageTooLarge");
+    }
+    let kept = chat.get(&alice, &message).await;
+    assert_eq!(
+        kept.json["content"]["message"].as_str().map(str::len),
+        Some(20 * 1024)
+    );
+    // An edit that keeps it within the limit is taken.
+    chat.call(
+        &alice,
+        Method::PATCH,
+        &message,
+        Some(json!({ "content": "z".repeat(20 * 1024) })),
+    )
+    .await
+    .assert_status(204);
+}
