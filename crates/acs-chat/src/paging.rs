@@ -1,5 +1,6 @@
 //! Paged lists: a stream of items, a stream of pages, continuation tokens.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -145,41 +146,45 @@ where
     T: DeserializeOwned + Send + 'static,
 {
     let first = first_url(&pipeline, path, options, takes);
-    let inner = futures::stream::try_unfold(Some(first), move |next| {
-        let pipeline = Arc::clone(&pipeline);
-        async move {
-            let Some(url) = next else {
-                return Ok(None);
-            };
-            let url = url?;
-            let call = Call::new(operation, Method::GET, url);
-            let (collection, response): (Collection<T>, _) = pipeline.send_json(&call).await?;
-            // A bad nextLink fails the list when the next page is asked for, so the items of
-            // this page are still delivered.
-            let next = match collection.next_link.filter(|link| !link.trim().is_empty()) {
-                None => None,
-                Some(link) => Some(match pipeline.resolve_link(&link) {
-                    // Following it would ask for the same page forever.
-                    Ok(next) if next == call.url => Err(Pipeline::invalid(
-                        operation,
-                        &response,
-                        "the nextLink repeats the request it answers",
-                    )),
-                    Ok(next) => Ok(next),
-                    Err(reason) => Err(Pipeline::invalid(operation, &response, reason)),
-                }),
-            };
-            let page = ChatPage {
-                items: collection.value,
-                continuation_token: match &next {
-                    Some(Ok(url)) => Some(url.as_str().to_owned()),
-                    _ => None,
-                },
-            };
-            Ok(Some((page, next)))
-        }
-    })
-    .boxed();
+    // The URLs asked for so far: a nextLink back to one of them would loop forever.
+    let requested = HashSet::new();
+    let inner =
+        futures::stream::try_unfold((Some(first), requested), move |(next, mut requested)| {
+            let pipeline = Arc::clone(&pipeline);
+            async move {
+                let Some(url) = next else {
+                    return Ok(None);
+                };
+                let url = url?;
+                requested.insert(url.clone());
+                let call = Call::new(operation, Method::GET, url);
+                let (collection, response): (Collection<T>, _) = pipeline.send_json(&call).await?;
+                // A bad nextLink fails the list when the next page is asked for, so the items of
+                // this page are still delivered.
+                let next = collection
+                    .next_link
+                    .filter(|link| !link.trim().is_empty())
+                    .map(|link| match pipeline.resolve_link(&link) {
+                        // Following it would ask for the same pages forever.
+                        Ok(next) if requested.contains(&next) => Err(Pipeline::invalid(
+                            operation,
+                            &response,
+                            "the nextLink repeats a request of this list",
+                        )),
+                        Ok(next) => Ok(next),
+                        Err(reason) => Err(Pipeline::invalid(operation, &response, reason)),
+                    });
+                let page = ChatPage {
+                    items: collection.value,
+                    continuation_token: match &next {
+                        Some(Ok(url)) => Some(url.as_str().to_owned()),
+                        _ => None,
+                    },
+                };
+                Ok(Some((page, (next, requested))))
+            }
+        })
+        .boxed();
     ChatItems {
         pages: ChatPages { inner },
         buffer: Vec::new().into_iter(),

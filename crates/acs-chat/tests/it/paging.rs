@@ -367,3 +367,31 @@ async fn a_start_time_whose_utc_is_past_year_9999_is_refused_not_a_panic() {
     );
     assert_eq!(server.request_count(), 0);
 }
+
+#[tokio::test]
+async fn a_next_link_back_to_an_earlier_page_is_an_invalid_response_not_a_loop() {
+    let server = TestServer::start().await;
+    let first = format!(
+        "{}{THREAD_PATH}/messages?api-version=2024-03-07",
+        server.url()
+    );
+    let second = format!("{THREAD_PATH}/messages?syncState=b&api-version=2024-03-07");
+    // Page 1 links to page 2, which links back to page 1: followed, a list never ends.
+    server.enqueue(Reply::json(
+        200,
+        json!({"value": [message_json(2)], "nextLink": second}),
+    ));
+    server.enqueue(Reply::json(
+        200,
+        json!({"value": [message_json(1)], "nextLink": first}),
+    ));
+    server.enqueue(Reply::json(
+        200,
+        json!({"value": [message_json(2)], "nextLink": second}),
+    ));
+
+    let error = first_error(&server).await;
+
+    assert_invalid_response(&error, "repeats");
+    assert_eq!(server.request_count(), 2);
+}
