@@ -127,7 +127,8 @@ pub(crate) const STALL_MARGIN: Duration = Duration::from_secs(1);
 /// (their wait began after the watchdog was armed, so none waited longer than the limit), gives
 /// the stalled task up and starts a new one on its own runtime, which calls the refresher at
 /// once for the callers that come next; it then watches that task's outcome. At most one per
-/// outcome and runtime; it holds only a `Weak` to the credential.
+/// outcome and runtime; it holds only a `Weak` to the credential and ends as soon as the
+/// outcome it watches comes or the credential is closed or dropped.
 ///
 /// Like a [`Launch`], it takes the state lock when dropped: drop or spawn it only after that
 /// lock is released.
@@ -168,8 +169,21 @@ impl Watchdog {
 
     async fn watch(mut self) {
         let limit = self.timeout.saturating_add(STALL_MARGIN);
+        let Some(mut outcomes) = self.weak.upgrade().and_then(|inner| {
+            let engine = inner.engine.as_ref()?;
+            Some(engine.outcomes.subscribe())
+        }) else {
+            return;
+        };
         loop {
-            tokio::time::sleep(limit).await;
+            let (epoch, _) = self.watched;
+            // Ends as soon as the watched outcome comes (or the credential is closed or
+            // dropped, which drops the sender): sleeping the limit out would keep this task
+            // alive that long for nothing, forever with an unbounded refresher timeout.
+            tokio::select! {
+                () = tokio::time::sleep(limit) => {}
+                _ = outcomes.wait_for(|outcome| outcome.epoch != epoch) => return,
+            }
             let Some(inner) = self.weak.upgrade() else {
                 return;
             };

@@ -314,3 +314,44 @@ async fn a_panic_when_the_timeout_drops_the_refresher_future_is_a_refresher_pani
     assert_eq!(calls.count(), 1, "the backoff holds");
     assert!(credential.background_task().is_running());
 }
+
+/// The tasks alive on the current runtime, after letting every ready one run.
+async fn alive_tasks_once_settled() -> usize {
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_watchdog_ends_with_the_outcome_it_watches_not_after_the_refresher_timeout() {
+    let clock = crate::common::clock();
+    let calls = Calls::new();
+    // A generous timeout (here the largest): the watchdog of a refresh that was answered
+    // must not sleep it out, and must not outlive the credential.
+    let options = CommunicationTokenRefreshOptions::new(crate::common::fresh_tokens_refresher(
+        &clock, &calls, HOUR,
+    ))
+    .refresher_timeout(Duration::MAX)
+    .wall_clock(clock.clone());
+    let credential = CommunicationTokenCredential::with_refresh(options);
+    for _ in 0..10 {
+        credential.get_token().await.unwrap();
+        // Past the refresh window: the next call waits for a new token, arming a watchdog.
+        tokio::time::advance(HOUR).await;
+    }
+    assert_eq!(calls.count(), 10);
+    assert_eq!(
+        alive_tasks_once_settled().await,
+        1,
+        "only the background task is alive, no watchdog of an answered refresh"
+    );
+    drop(credential);
+    assert_eq!(
+        alive_tasks_once_settled().await,
+        0,
+        "nothing is left running for a dropped credential"
+    );
+}
