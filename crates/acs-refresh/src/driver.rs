@@ -581,17 +581,17 @@ fn warn_fallback_once(error: &acs_token::TokenError) {
 
 /// An error and its whole `source()` chain, joined with ": ". A message that the text so far
 /// already ends with is skipped: an error whose `Display` includes its source's message (as
-/// [`CredentialError::Refresher`] does) is not repeated.
+/// [`CredentialError::Refresher`] does) is not repeated. At most
+/// [`MAX_SOURCE_DEPTH`](crate::error::MAX_SOURCE_DEPTH) levels: a chain that loops (a bug in
+/// the refresher's error type) must not keep the background task busy forever.
 pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
+    for cause in crate::error::sources(error).skip(1) {
         let message = cause.to_string();
         if !text.ends_with(&message) {
             text.push_str(": ");
             text.push_str(&message);
         }
-        source = cause.source();
     }
     text
 }
