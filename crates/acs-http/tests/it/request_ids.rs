@@ -248,3 +248,35 @@ fn errors_without_a_service_answer_have_none() {
     let boxed: Box<dyn std::error::Error + Send + Sync> = "a plain message".into();
     assert!(boxed.service_error().is_none());
 }
+
+/// An error whose `source()` is itself (a bug in some error type: a cycle), counting the
+/// steps taken along its chain. After `CUT` steps it ends the chain, so that a walk without a
+/// bound fails the test below instead of spinning forever.
+#[derive(Debug, Default)]
+struct CyclicError(std::sync::atomic::AtomicUsize);
+
+impl CyclicError {
+    const CUT: usize = 100_000;
+}
+
+impl std::fmt::Display for CyclicError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an error that is its own source")
+    }
+}
+
+impl std::error::Error for CyclicError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let steps = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        (steps < Self::CUT).then_some(self as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[test]
+fn a_source_chain_that_loops_is_walked_a_bounded_number_of_steps() {
+    let cyclic = CyclicError::default();
+    assert!(cyclic.service_error().is_none());
+    assert!(cyclic.retry_after().is_none());
+    let steps = cyclic.0.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(steps < 1000, "walked {steps} steps of the cycle");
+}
