@@ -86,9 +86,11 @@ impl EntraTokenExchange {
             Some(http) => http.clone(),
             None => {
                 let budget = options.refresher_timeout();
+                // Two thirds as `budget - budget / 3`: `budget * 2` overflows (a panic) for a
+                // timeout past half of `Duration::MAX`.
                 HttpClient::builder()
                     .request_timeout(budget / 3)
-                    .retry_policy(RetryPolicy::default().total_timeout(Some(budget * 2 / 3)))
+                    .retry_policy(RetryPolicy::default().total_timeout(Some(budget - budget / 3)))
                     .build()
                     .map_err(EntraError::HttpClient)?
             }

@@ -301,3 +301,17 @@ async fn refresh_rejected_exchanges_again_rather_than_return_the_rejected_token(
         assert_eq!(credential.get_token().await.expect("token"), replacement);
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_largest_refresher_timeout_is_accepted() {
+    let service = ExchangeService::start().await;
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
+    let options =
+        acs_entra::EntraCommunicationTokenCredentialOptions::new(service.server.url(), entra)
+            .with_refresher_timeout(Duration::MAX)
+            .wall_clock(service.clock.clone());
+    // Neither building the exchange's HTTP client from it nor using it panics.
+    let credential = communication_token_credential(options).expect("credential");
+    credential.get_token().await.expect("token");
+    assert_eq!(service.server.request_count(), 1);
+}
