@@ -182,7 +182,11 @@ impl Watchdog {
             // alive that long for nothing, forever with an unbounded refresher timeout.
             tokio::select! {
                 () = tokio::time::sleep(limit) => {}
-                _ = outcomes.wait_for(|outcome| outcome.epoch != epoch) => return,
+                // `is_ok` drops the borrow of the outcome (a read lock) at once, before the
+                // drop of `self` takes the state lock.
+                _ = async { outcomes.wait_for(|outcome| outcome.epoch != epoch).await.is_ok() } => {
+                    return;
+                }
             }
             let Some(inner) = self.weak.upgrade() else {
                 return;
