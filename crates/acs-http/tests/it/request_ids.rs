@@ -280,3 +280,25 @@ fn a_source_chain_that_loops_is_walked_a_bounded_number_of_steps() {
     let steps = cyclic.0.load(std::sync::atomic::Ordering::SeqCst);
     assert!(steps < 1000, "walked {steps} steps of the cycle");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_callers_own_id_is_sent_on_every_attempt_even_when_only_its_first_request_sets_it() {
+    let server = TestServer::start().await;
+    server.enqueue(Reply::status(503));
+    server.enqueue(Reply::status(503));
+    let http = client(RetryPolicy::default().max_retries(1));
+    let url = format!("{}/identities", server.url());
+    let attempts = std::sync::atomic::AtomicUsize::new(0);
+    let error = http
+        .send(|c| {
+            let mut request = c.post(&url).body("{}");
+            if attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                request = request.header("x-ms-client-request-id", "the-callers-id");
+            }
+            request.build()
+        })
+        .await
+        .expect_err("503 twice");
+    assert_eq!(sent_ids(&server), ["the-callers-id", "the-callers-id"]);
+    assert_eq!(error.client_request_id(), Some("the-callers-id"));
+}
