@@ -26,12 +26,17 @@ pub const EXCHANGE_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// Exchanges Entra tokens for ACS tokens: the [`TokenRefresher`] behind an Entra-backed
 /// credential.
 ///
-/// Each call ([`exchange`](Self::exchange), or [`refresh`](TokenRefresher::refresh) from the
-/// credential's engine) asks the Entra credential for a token (Entra credentials cache their
-/// own tokens, so this is cheap), then exchanges it only when it differs from the Entra token
-/// of the last exchange or when the ACS token from that exchange has less than
-/// [`EXCHANGE_WINDOW`] left. Otherwise it returns the cached ACS token. The cache keeps a
-/// SHA-256 digest of the Entra token, not the token.
+/// Each call of [`exchange`](Self::exchange) asks the Entra credential for a token (Entra
+/// credentials cache their own tokens, so this is cheap), then exchanges it only when it
+/// differs from the Entra token of the last exchange or when the ACS token from that exchange
+/// has less than [`EXCHANGE_WINDOW`] left. Otherwise it returns the cached ACS token. The cache
+/// keeps a SHA-256 digest of the Entra token, not the token.
+///
+/// [`refresh`](TokenRefresher::refresh), the credential engine's call, always exchanges: the
+/// engine asks only for a token it needs replaced, either because it is due (then the cached
+/// one is due too) or because a service rejected it
+/// ([`refresh_rejected`](acs_refresh::CommunicationTokenCredential::refresh_rejected)), when the
+/// cached token is that rejected token.
 pub struct EntraTokenExchange {
     entra_credential: Arc<dyn TokenCredential>,
     scopes: Arc<[String]>,
@@ -81,9 +86,11 @@ impl EntraTokenExchange {
             Some(http) => http.clone(),
             None => {
                 let budget = options.refresher_timeout();
+                // Two thirds as `budget - budget / 3`: `budget * 2` overflows (a panic) for a
+                // timeout past half of `Duration::MAX`.
                 HttpClient::builder()
                     .request_timeout(budget / 3)
-                    .retry_policy(RetryPolicy::default().total_timeout(Some(budget * 2 / 3)))
+                    .retry_policy(RetryPolicy::default().total_timeout(Some(budget - budget / 3)))
                     .build()
                     .map_err(EntraError::HttpClient)?
             }
@@ -126,6 +133,11 @@ impl EntraTokenExchange {
     /// code and message and request ids when the service answered;
     /// [`EntraError::RejectedEntraToken`] as above.
     pub async fn exchange(&self) -> Result<AccessToken, EntraError> {
+        self.exchange_or_reuse(true).await
+    }
+
+    /// [`exchange`](Self::exchange), reusing the cached ACS token only when `reuse` is set.
+    async fn exchange_or_reuse(&self, reuse: bool) -> Result<AccessToken, EntraError> {
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
         let entra = self
             .entra_credential
@@ -137,8 +149,10 @@ impl EntraTokenExchange {
 
         // A clock outside what `time` represents (an injected one, years past ±9999) cannot be
         // compared with the cached expiry: exchange again rather than trust the cache.
-        let now = offset_date_time(self.clock.now());
-        if let Some(cached) = now.and_then(|now| self.cached(&entra_digest, now)) {
+        if reuse
+            && let Some(cached) =
+                offset_date_time(self.clock.now()).and_then(|now| self.cached(&entra_digest, now))
+        {
             tracing::debug!(route = %self.route, "reusing the cached ACS token: the Entra token is unchanged and the ACS token is not due");
             return Ok(cached);
         }
@@ -218,8 +232,11 @@ fn offset_date_time(at: SystemTime) -> Option<OffsetDateTime> {
 
 #[async_trait::async_trait]
 impl TokenRefresher for EntraTokenExchange {
+    /// Exchanges the Entra credential's current token, never reusing the cached ACS token
+    /// (see [`EntraTokenExchange`]); an Entra token the service refused is still not sent
+    /// again.
     async fn refresh(&self) -> Result<RefreshedToken, BoxError> {
-        Ok(self.exchange().await?.into())
+        Ok(self.exchange_or_reuse(false).await?.into())
     }
 
     /// The exchange service's `Retry-After` (a throttled or unavailable answer): the

@@ -149,7 +149,7 @@ where
         .total_bound()
         .and_then(|bound| Instant::now().checked_add(bound));
     // A UUID is always a valid header value.
-    let id_value = http::HeaderValue::try_from(client_request_id.as_str())
+    let mut id_value = http::HeaderValue::try_from(client_request_id.as_str())
         .expect("a UUID is a valid header value");
     let mut attempt: u32 = 0;
     loop {
@@ -159,13 +159,15 @@ where
             client_request_id: Some(client_request_id.clone()),
             source: error.into(),
         })?;
-        // The caller's own id, when its builder set one, is the operation's id.
+        // The caller's own id, when its builder set one, is the operation's id, also on
+        // later attempts whose request does not set it.
         match request.headers().get(CLIENT_REQUEST_ID_HEADER) {
             Some(theirs) => {
-                if let Ok(theirs) = theirs.to_str()
-                    && theirs != client_request_id
+                if let Ok(text) = theirs.to_str()
+                    && text != client_request_id
                 {
-                    client_request_id = theirs.to_owned();
+                    client_request_id = text.to_owned();
+                    id_value = theirs.clone();
                 }
             }
             None => {

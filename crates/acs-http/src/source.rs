@@ -6,7 +6,8 @@ use std::time::Duration;
 use crate::error::{HttpError, ServiceError};
 
 /// Finds the ACS service's answer (status, ACS error code and message, request ids,
-/// `Retry-After`) inside an error and its [`source`](StdError::source) chain.
+/// `Retry-After`) inside an error and its [`source`](StdError::source) chain (searched 64
+/// levels deep at most, so a chain that loops ends the search).
 ///
 /// Implemented for every error type and for `dyn Error` (with or without `Send + Sync`), so
 /// the same two calls work on an `HttpError`, on the errors of the clients built on it (Entra
@@ -69,9 +70,15 @@ impl ServiceErrorSource for dyn StdError + Send + Sync + 'static {
     }
 }
 
+/// How many levels of a `source()` chain are searched at most. Real chains are a few levels
+/// deep; a deeper one most likely loops (a bug in some error type), and must not make the
+/// search run forever.
+const MAX_SOURCE_DEPTH: usize = 64;
+
 fn find<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a ServiceError> {
     let mut current = Some(error);
-    while let Some(error) = current {
+    for _ in 0..MAX_SOURCE_DEPTH {
+        let error = current?;
         if let Some(service) = error.downcast_ref::<ServiceError>() {
             return Some(service);
         }

@@ -127,7 +127,8 @@ pub(crate) const STALL_MARGIN: Duration = Duration::from_secs(1);
 /// (their wait began after the watchdog was armed, so none waited longer than the limit), gives
 /// the stalled task up and starts a new one on its own runtime, which calls the refresher at
 /// once for the callers that come next; it then watches that task's outcome. At most one per
-/// outcome and runtime; it holds only a `Weak` to the credential.
+/// outcome and runtime; it holds only a `Weak` to the credential and ends as soon as the
+/// outcome it watches comes or the credential is closed or dropped.
 ///
 /// Like a [`Launch`], it takes the state lock when dropped: drop or spawn it only after that
 /// lock is released.
@@ -168,8 +169,25 @@ impl Watchdog {
 
     async fn watch(mut self) {
         let limit = self.timeout.saturating_add(STALL_MARGIN);
+        let Some(mut outcomes) = self.weak.upgrade().and_then(|inner| {
+            let engine = inner.engine.as_ref()?;
+            Some(engine.outcomes.subscribe())
+        }) else {
+            return;
+        };
         loop {
-            tokio::time::sleep(limit).await;
+            let (epoch, _) = self.watched;
+            // Ends as soon as the watched outcome comes (or the credential is closed or
+            // dropped, which drops the sender): sleeping the limit out would keep this task
+            // alive that long for nothing, forever with an unbounded refresher timeout.
+            tokio::select! {
+                () = tokio::time::sleep(limit) => {}
+                // `is_ok` drops the borrow of the outcome (a read lock) at once, before the
+                // drop of `self` takes the state lock.
+                _ = async { outcomes.wait_for(|outcome| outcome.epoch != epoch).await.is_ok() } => {
+                    return;
+                }
+            }
             let Some(inner) = self.weak.upgrade() else {
                 return;
             };
@@ -567,17 +585,17 @@ fn warn_fallback_once(error: &acs_token::TokenError) {
 
 /// An error and its whole `source()` chain, joined with ": ". A message that the text so far
 /// already ends with is skipped: an error whose `Display` includes its source's message (as
-/// [`CredentialError::Refresher`] does) is not repeated.
+/// [`CredentialError::Refresher`] does) is not repeated. At most
+/// [`MAX_SOURCE_DEPTH`](crate::error::MAX_SOURCE_DEPTH) levels: a chain that loops (a bug in
+/// the refresher's error type) must not keep the background task busy forever.
 pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
+    for cause in crate::error::sources(error).skip(1) {
         let message = cause.to_string();
         if !text.ends_with(&message) {
             text.push_str(": ");
             text.push_str(&message);
         }
-        source = cause.source();
     }
     text
 }

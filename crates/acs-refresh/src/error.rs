@@ -84,16 +84,23 @@ impl CredentialError {
     ///     error.find_source::<std::io::Error>().is_some()
     /// }
     /// ```
+    ///
+    /// The search stops after 64 levels, so that an error whose chain loops
+    /// (a bug in the refresher's error type) cannot make it run forever.
     pub fn find_source<E: Error + 'static>(&self) -> Option<&E> {
-        let mut current: Option<&(dyn Error + 'static)> = Some(self);
-        while let Some(error) = current {
-            if let Some(found) = error.downcast_ref::<E>() {
-                return Some(found);
-            }
-            current = error.source();
-        }
-        None
+        sources(self).find_map(|error| error.downcast_ref::<E>())
     }
+}
+
+/// How many levels of a [`source`](Error::source) chain are walked at most. Real chains are a
+/// few levels deep; a deeper one is most likely a cycle.
+pub(crate) const MAX_SOURCE_DEPTH: usize = 64;
+
+/// `error` and its [`source`](Error::source) chain, at most [`MAX_SOURCE_DEPTH`] levels.
+pub(crate) fn sources<'a>(
+    error: &'a (dyn Error + 'static),
+) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+    std::iter::successors(Some(error), |&error| error.source()).take(MAX_SOURCE_DEPTH)
 }
 
 /// An error returned by a [`TokenRefresher`](crate::TokenRefresher), shared by every caller that

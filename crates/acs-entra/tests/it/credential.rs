@@ -278,3 +278,40 @@ async fn the_refresher_timeout_is_set_on_the_options() {
             .http_client(http());
     assert_eq!(options.refresher_timeout(), Duration::from_secs(130));
 }
+
+#[tokio::test(start_paused = true)]
+async fn refresh_rejected_exchanges_again_rather_than_return_the_rejected_token() {
+    for proactive in [false, true] {
+        let service = ExchangeService::start().await;
+        let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
+        let credential = communication_token_credential(
+            options(&service, &entra).refresh_proactively(proactive),
+        )
+        .expect("credential");
+        let rejected = credential.get_token().await.expect("token");
+
+        // A service answered 401 to this ACS token, which has most of its hour left; the Entra
+        // token is unchanged.
+        let replacement = credential
+            .refresh_rejected(&rejected)
+            .await
+            .expect("replacement");
+        assert_ne!(replacement, rejected, "proactive: {proactive}");
+        assert_eq!(service.server.request_count(), 2, "proactive: {proactive}");
+        assert_eq!(credential.get_token().await.expect("token"), replacement);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_largest_refresher_timeout_is_accepted() {
+    let service = ExchangeService::start().await;
+    let entra = Arc::new(FakeEntraCredential::new(ENTRA_TOKEN_1));
+    let options =
+        acs_entra::EntraCommunicationTokenCredentialOptions::new(service.server.url(), entra)
+            .with_refresher_timeout(Duration::MAX)
+            .wall_clock(service.clock.clone());
+    // Neither building the exchange's HTTP client from it nor using it panics.
+    let credential = communication_token_credential(options).expect("credential");
+    credential.get_token().await.expect("token");
+    assert_eq!(service.server.request_count(), 1);
+}

@@ -248,3 +248,57 @@ fn errors_without_a_service_answer_have_none() {
     let boxed: Box<dyn std::error::Error + Send + Sync> = "a plain message".into();
     assert!(boxed.service_error().is_none());
 }
+
+/// An error whose `source()` is itself (a bug in some error type: a cycle), counting the
+/// steps taken along its chain. After `CUT` steps it ends the chain, so that a walk without a
+/// bound fails the test below instead of spinning forever.
+#[derive(Debug, Default)]
+struct CyclicError(std::sync::atomic::AtomicUsize);
+
+impl CyclicError {
+    const CUT: usize = 100_000;
+}
+
+impl std::fmt::Display for CyclicError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an error that is its own source")
+    }
+}
+
+impl std::error::Error for CyclicError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let steps = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        (steps < Self::CUT).then_some(self as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[test]
+fn a_source_chain_that_loops_is_walked_a_bounded_number_of_steps() {
+    let cyclic = CyclicError::default();
+    assert!(cyclic.service_error().is_none());
+    assert!(cyclic.retry_after().is_none());
+    let steps = cyclic.0.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(steps < 1000, "walked {steps} steps of the cycle");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_callers_own_id_is_sent_on_every_attempt_even_when_only_its_first_request_sets_it() {
+    let server = TestServer::start().await;
+    server.enqueue(Reply::status(503));
+    server.enqueue(Reply::status(503));
+    let http = client(RetryPolicy::default().max_retries(1));
+    let url = format!("{}/identities", server.url());
+    let attempts = std::sync::atomic::AtomicUsize::new(0);
+    let error = http
+        .send(|c| {
+            let mut request = c.post(&url).body("{}");
+            if attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                request = request.header("x-ms-client-request-id", "the-callers-id");
+            }
+            request.build()
+        })
+        .await
+        .expect_err("503 twice");
+    assert_eq!(sent_ids(&server), ["the-callers-id", "the-callers-id"]);
+    assert_eq!(error.client_request_id(), Some("the-callers-id"));
+}

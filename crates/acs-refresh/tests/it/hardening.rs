@@ -314,3 +314,96 @@ async fn a_panic_when_the_timeout_drops_the_refresher_future_is_a_refresher_pani
     assert_eq!(calls.count(), 1, "the backoff holds");
     assert!(credential.background_task().is_running());
 }
+
+/// The tasks alive on the current runtime, after letting every ready one run.
+async fn alive_tasks_once_settled() -> usize {
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_watchdog_ends_with_the_outcome_it_watches_not_after_the_refresher_timeout() {
+    let clock = crate::common::clock();
+    let calls = Calls::new();
+    // A generous timeout (here the largest): the watchdog of a refresh that was answered
+    // must not sleep it out, and must not outlive the credential.
+    let options = CommunicationTokenRefreshOptions::new(crate::common::fresh_tokens_refresher(
+        &clock, &calls, HOUR,
+    ))
+    .refresher_timeout(Duration::MAX)
+    .wall_clock(clock.clone());
+    let credential = CommunicationTokenCredential::with_refresh(options);
+    for _ in 0..10 {
+        credential.get_token().await.unwrap();
+        // Past the refresh window: the next call waits for a new token, arming a watchdog.
+        tokio::time::advance(HOUR).await;
+    }
+    assert_eq!(calls.count(), 10);
+    assert_eq!(
+        alive_tasks_once_settled().await,
+        1,
+        "only the background task is alive, no watchdog of an answered refresh"
+    );
+    drop(credential);
+    assert_eq!(
+        alive_tasks_once_settled().await,
+        0,
+        "nothing is left running for a dropped credential"
+    );
+}
+
+/// A refresher error whose `source()` is itself (a bug in user code: a cycle), counting how
+/// often its chain was walked. After `CUT` steps it ends the chain, so that a walk without a
+/// bound fails this test instead of spinning forever.
+#[derive(Debug, Clone, Default)]
+struct CyclicError(Arc<std::sync::atomic::AtomicUsize>);
+
+impl CyclicError {
+    const CUT: usize = 100_000;
+
+    fn steps(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl std::fmt::Display for CyclicError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an error that is its own source")
+    }
+}
+
+impl std::error::Error for CyclicError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let steps = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        (steps < Self::CUT).then_some(self as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refresher_error_that_is_its_own_source_is_walked_a_bounded_number_of_steps() {
+    let error = CyclicError::default();
+    let refresher_error = error.clone();
+    let options = CommunicationTokenRefreshOptions::new(move || {
+        let error = refresher_error.clone();
+        async move { Err::<String, _>(error) }
+    });
+    let credential = CommunicationTokenCredential::with_refresh(options);
+    let failure = credential.get_token().await.unwrap_err();
+    assert!(
+        error.steps() < 1000,
+        "the background task walked {} steps of the cycle to log it",
+        error.steps()
+    );
+    let before = error.steps();
+    assert!(failure.find_source::<std::io::Error>().is_none());
+    assert!(
+        error.steps() - before < 1000,
+        "find_source walked {} steps of the cycle",
+        error.steps() - before
+    );
+    assert!(failure.find_source::<CyclicError>().is_some());
+}
