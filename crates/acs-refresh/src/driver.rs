@@ -29,6 +29,9 @@ const RETRY_CAP: Duration = Duration::from_secs(5 * 60);
 const RETRY_FLOOR: Duration = Duration::from_millis(500);
 /// The task re-reads the wall clock at least this often, so a suspended machine or a clock
 /// jump delays a proactive refresh by at most this much.
+/// The longest service-requested delay honoured: a broken proxy's `Retry-After: 99999999` must
+/// not silence a credential for years.
+pub(crate) const RETRY_AFTER_CAP: Duration = Duration::from_secs(60 * 60);
 const MAX_SLEEP: Duration = Duration::from_secs(5 * 60);
 
 /// Why a refresh attempt started.
@@ -513,8 +516,9 @@ impl Attempt {
         }
     }
 
-    /// The retry delay the refresher's error asks for: from the options' hint when set, else
-    /// from the refresher. Both are user code: a panic there means no hint.
+    /// The retry delay the refresher's error asks for (at most [`RETRY_AFTER_CAP`]): from the
+    /// options' hint when set, else from the refresher. Both are user code: a panic there means
+    /// no hint.
     fn retry_after(&self, error: &RefresherError) -> Option<Duration> {
         let error: &(dyn std::error::Error + Send + Sync + 'static) = &**error;
         std::panic::catch_unwind(AssertUnwindSafe(|| match &self.retry_after_hint {
@@ -523,6 +527,7 @@ impl Attempt {
         }))
         .ok()
         .flatten()
+        .map(|delay| delay.min(RETRY_AFTER_CAP))
     }
 
     async fn call_refresher(&self) -> Result<AccessToken, CredentialError> {

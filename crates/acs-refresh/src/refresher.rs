@@ -94,7 +94,8 @@ pub trait TokenRefresher: Send + Sync + 'static {
     ///
     /// The credential makes no new refresher call before that delay has passed, even when a
     /// caller needs a new token (such a caller gets the last error). The usual retry backoff
-    /// applies when it is longer. The default: no hint.
+    /// applies when it is longer. A delay over one hour counts as one hour, so a broken proxy's
+    /// absurd `Retry-After` cannot silence the credential for years. The default: no hint.
     fn retry_after(
         &self,
         error: &(dyn std::error::Error + Send + Sync + 'static),

@@ -255,6 +255,42 @@ async fn a_retry_after_hint_delays_the_next_call_of_a_closure_refresher() {
     no_call_before_the_service_delay(&credential, &calls).await;
 }
 
+/// A service (or a broken proxy) asking for years: the credential tries again after an hour.
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_of_years_is_honoured_for_an_hour_only() {
+    let clock = clock();
+    let calls = Calls::new();
+    let (refresher_calls, refresher_clock) = (calls.clone(), clock.clone());
+    let options = CommunicationTokenRefreshOptions::new(move || {
+        let call = refresher_calls.record();
+        let token = jwt(&refresher_clock, 60 * MINUTE);
+        async move {
+            if call == 1 {
+                Err(Throttled {
+                    retry_after: Duration::from_secs(99_999_999),
+                })
+            } else {
+                Ok(token)
+            }
+        }
+    })
+    .retry_after_hint(|error| {
+        error
+            .downcast_ref::<Throttled>()
+            .map(|throttled| throttled.retry_after)
+    })
+    .wall_clock(clock);
+    let credential = CommunicationTokenCredential::with_refresh(options);
+    credential.get_token().await.unwrap_err();
+    sleep(Duration::from_secs(60 * 60 - 1)).await;
+    credential.get_token().await.unwrap_err();
+    assert_eq!(calls.count(), 1, "no call within the hour");
+    sleep(Duration::from_secs(1)).await;
+    credential.get_token().await.unwrap();
+    assert_eq!(calls.count(), 2);
+    assert_eq!(calls.times()[1], Duration::from_secs(60 * 60));
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_proactive_credential_waits_out_the_service_delay_in_the_background() {
     let clock = clock();
