@@ -227,8 +227,9 @@ async fn a_refresher_retry_after_delays_the_next_call() {
     no_call_before_the_service_delay(&credential, &calls).await;
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_retry_after_hint_delays_the_next_call_of_a_closure_refresher() {
+/// A credential whose closure refresher is first throttled with `retry_after`, then healthy; the
+/// delay reaches the engine through `retry_after_hint`.
+fn throttled_closure_credential(retry_after: Duration) -> (CommunicationTokenCredential, Calls) {
     let clock = clock();
     let calls = Calls::new();
     let (refresher_calls, refresher_clock) = (calls.clone(), clock.clone());
@@ -237,9 +238,7 @@ async fn a_retry_after_hint_delays_the_next_call_of_a_closure_refresher() {
         let token = jwt(&refresher_clock, 60 * MINUTE);
         async move {
             if call == 1 {
-                Err(Throttled {
-                    retry_after: Duration::from_secs(300),
-                })
+                Err(Throttled { retry_after })
             } else {
                 Ok(token)
             }
@@ -251,36 +250,19 @@ async fn a_retry_after_hint_delays_the_next_call_of_a_closure_refresher() {
             .map(|throttled| throttled.retry_after)
     })
     .wall_clock(clock);
-    let credential = CommunicationTokenCredential::with_refresh(options);
+    (CommunicationTokenCredential::with_refresh(options), calls)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_hint_delays_the_next_call_of_a_closure_refresher() {
+    let (credential, calls) = throttled_closure_credential(Duration::from_secs(300));
     no_call_before_the_service_delay(&credential, &calls).await;
 }
 
 /// A service (or a broken proxy) asking for years: the credential tries again after an hour.
 #[tokio::test(start_paused = true)]
 async fn a_retry_after_of_years_is_honoured_for_an_hour_only() {
-    let clock = clock();
-    let calls = Calls::new();
-    let (refresher_calls, refresher_clock) = (calls.clone(), clock.clone());
-    let options = CommunicationTokenRefreshOptions::new(move || {
-        let call = refresher_calls.record();
-        let token = jwt(&refresher_clock, 60 * MINUTE);
-        async move {
-            if call == 1 {
-                Err(Throttled {
-                    retry_after: Duration::from_secs(99_999_999),
-                })
-            } else {
-                Ok(token)
-            }
-        }
-    })
-    .retry_after_hint(|error| {
-        error
-            .downcast_ref::<Throttled>()
-            .map(|throttled| throttled.retry_after)
-    })
-    .wall_clock(clock);
-    let credential = CommunicationTokenCredential::with_refresh(options);
+    let (credential, calls) = throttled_closure_credential(Duration::from_secs(99_999_999));
     credential.get_token().await.unwrap_err();
     sleep(Duration::from_secs(60 * 60 - 1)).await;
     credential.get_token().await.unwrap_err();
